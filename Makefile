@@ -1,0 +1,27 @@
+# The two set-up commands in README.md: `make run` and `make test`.
+# Both install everything they need from the project's own files (uv.lock, spark_jobs/pom.xml).
+SHELL := /bin/bash
+export UV_LINK_MODE ?= copy
+# uv is run as a module of the machine's python3 so a fresh pip install is usable at once.
+UV := python3 -m uv
+SCALE ?= 0.01
+
+.PHONY: install run test lint clean-var
+
+# uv from PyPI if the machine lacks it; the locked environment; Delta jars; the pseudonym key.
+install:
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
+	@$(UV) sync --frozen -q
+	@$(UV) run -q edulake setup
+
+run: install
+	$(UV) run edulake run --scale $(SCALE)
+
+test: install
+	$(UV) run pytest -q
+
+lint: install
+	$(UV) run ruff check edulake tests dags spark_jobs
+
+clean-var:
+	rm -rf var

@@ -1,0 +1,1 @@
+"""edulake: education big-data lakehouse."""

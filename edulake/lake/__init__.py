@@ -1,0 +1,1 @@
+"""The lake: Spark sessions, Delta helpers, ingestion zones, batch ledger, pseudonymisation."""

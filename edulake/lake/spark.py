@@ -1,0 +1,57 @@
+"""The one Spark session factory every job and test uses.
+
+Local mode by default; EDULAKE_SPARK_MASTER (or spark-submit's --master) selects a cluster.
+Delta comes from jars resolved ahead of time by `edulake setup`, passed as spark.jars, so
+nothing is downloaded when a session starts.
+"""
+
+from __future__ import annotations
+
+import os
+
+from edulake import settings
+
+_session = None
+
+
+def delta_jars() -> list[str]:
+    folder = settings.jars_dir()
+    jars = sorted(str(p) for p in folder.glob("*.jar"))
+    if not any("delta-spark" in j for j in jars):
+        raise RuntimeError(f"Delta jars not found in {folder}: run `edulake setup` first")
+    return jars
+
+
+def get_spark(app_name: str = "edulake"):
+    """Return the process-wide SparkSession, creating it on first use."""
+    global _session
+    if _session is not None and _session._jsc is not None and not _session._jsc.sc().isStopped():
+        return _session
+    from pyspark.sql import SparkSession
+
+    paths = settings.paths()
+    scratch = paths.spark_dir
+    scratch.mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder.appName(app_name)
+    if "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", "") and not os.environ.get("SPARK_ENV_LOADED"):
+        builder = builder.master(os.environ.get("EDULAKE_SPARK_MASTER", "local[*]"))
+    conf = {
+        "spark.jars": ",".join(delta_jars()),
+        "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
+        "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
+        "spark.sql.session.timeZone": "Asia/Shanghai",
+        "spark.sql.shuffle.partitions": os.environ.get("EDULAKE_SHUFFLE_PARTITIONS", "8"),
+        "spark.driver.memory": os.environ.get("EDULAKE_DRIVER_MEMORY", "4g"),
+        "spark.local.dir": str(scratch / "tmp"),
+        "spark.sql.warehouse.dir": str(scratch / "warehouse"),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={scratch / 'derby'}",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        "spark.sql.ansi.enabled": "false",
+    }
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    _session = builder.getOrCreate()
+    _session.sparkContext.setLogLevel("WARN")
+    return _session
