@@ -1,0 +1,106 @@
+"""Delta helpers: idempotent writes keyed on batch, MERGE upserts, retry on concurrent commits.
+
+Every write here is one Delta commit, so a reader sees all of it or none of it; a process killed
+mid-write leaves only unreferenced files, and re-running the same write converges.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+R = TypeVar("R")
+
+
+def exists(path: Path) -> bool:
+    return (Path(path) / "_delta_log").is_dir()
+
+
+def read(spark: SparkSession, path: Path) -> DataFrame:
+    return spark.read.format("delta").load(str(path))
+
+
+def _concurrency_errors() -> tuple[type[BaseException], ...]:
+    from delta.exceptions import (
+        ConcurrentAppendException,
+        ConcurrentDeleteDeleteException,
+        ConcurrentDeleteReadException,
+        ConcurrentTransactionException,
+        ConcurrentWriteException,
+        DeltaConcurrentModificationException,
+        MetadataChangedException,
+        ProtocolChangedException,
+    )
+
+    return (ConcurrentAppendException, ConcurrentDeleteDeleteException, ConcurrentDeleteReadException,
+            ConcurrentTransactionException, ConcurrentWriteException, DeltaConcurrentModificationException,
+            MetadataChangedException, ProtocolChangedException)
+
+
+def with_retry(action: Callable[[], R], attempts: int = 8) -> R:
+    """Run a Delta write; if another writer committed first (feeds ingest in parallel), try again."""
+    errors = _concurrency_errors()
+    for attempt in range(attempts):
+        try:
+            return action()
+        except errors:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1) + random.random())
+    raise AssertionError("unreachable")
+
+
+def in_list(column: str, values: Iterable[str]) -> str:
+    """A SQL predicate `column IN (...)` over literal strings (batch ids: safe characters only)."""
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def replace_batches(df: DataFrame, path: Path, column: str, batch_ids: list[str]) -> None:
+    """Atomically replace the rows of these batches with `df` (one commit: delete + insert)."""
+    def write() -> None:
+        (df.write.format("delta").mode("overwrite")
+         .option("replaceWhere", in_list(column, batch_ids))
+         .save(str(path)))
+
+    if not exists(path):
+        ensure_table(df.sparkSession, path, df.schema)
+    with_retry(write)
+
+
+def ensure_table(spark: SparkSession, path: Path, schema: T.StructType) -> None:
+    if exists(path):
+        return
+    from delta.tables import DeltaTable
+
+    def create() -> None:
+        if not exists(path):
+            DeltaTable.createIfNotExists(spark).location(str(path)).addColumns(schema).execute()
+
+    with_retry(create)
+
+
+def upsert(source: DataFrame, path: Path, keys: list[str], update_condition: str | None = None,
+           update_set: dict[str, str] | None = None) -> None:
+    """MERGE `source` into the table at `path` on `keys` (one commit). Source keys must be unique."""
+    from delta.tables import DeltaTable
+
+    spark = source.sparkSession
+    ensure_table(spark, path, source.schema)
+    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+
+    def merge() -> None:
+        builder = DeltaTable.forPath(spark, str(path)).alias("t").merge(source.alias("s"), on)
+        if update_set is not None:
+            builder = builder.whenMatchedUpdate(condition=update_condition, set=update_set)
+        else:
+            builder = builder.whenMatchedUpdateAll(condition=update_condition)
+        builder.whenNotMatchedInsertAll().execute()
+
+    with_retry(merge)

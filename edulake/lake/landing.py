@@ -1,0 +1,148 @@
+"""Landing: an immutable copy of each arriving file, with its SHA-256, in landing/<feed>/<batch_id>/.
+
+A batch is one landed file; its id is derived from the feed and the checksum, so the same file
+arriving again (under any name) is the same batch and landing it is a no-op. The file is parsed
+while landing (sources.read_source), so a file that cannot be read is rejected before anything is
+written; the parsed raw rows are kept beside the copy (rows.parquet) for bronze to append.
+Each batch folder is built under a temporary name and renamed into place: it exists whole or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from edulake import settings, standard
+from edulake.lake.errors import SourceError
+from edulake.lake.sources import read_source, table_for
+
+MANIFEST = "_manifest.json"
+ROWS = "rows.parquet"
+
+
+@dataclass(frozen=True)
+class LandedBatch:
+    batch_id: str
+    feed: str
+    table: str  # qualified, e.g. enrollment.roster
+    source_file: str
+    sha256: str
+    size: int
+    format: str
+    encoding: str | None
+    header: list[str]
+    rows: int
+    landed_at: str  # ISO timestamp, Asia/Shanghai
+
+    @property
+    def folder(self) -> Path:
+        return settings.paths().landing / self.feed / self.batch_id
+
+    @property
+    def rows_path(self) -> Path:
+        return self.folder / ROWS
+
+
+def batch_id_for(feed: str, sha256: str) -> str:
+    return f"{feed}-{sha256[:16]}"
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).replace(microsecond=0)
+
+
+def inbox_dir(feed: str) -> Path:
+    return settings.paths().inbox / feed
+
+
+def resolve_inbox_file(feed: str, name: str | os.PathLike) -> Path:
+    """The inbox file `name` refers to; anything resolving outside inbox/<feed>/ is refused."""
+    folder = inbox_dir(feed).resolve()
+    given = Path(name)
+    candidate = given if given.is_absolute() else folder / given
+    resolved = candidate.resolve()
+    if not resolved.is_relative_to(folder) or resolved == folder:
+        raise SourceError(str(name), f"文件不在收件箱内 (path escapes the inbox {folder}); refused")
+    if not resolved.is_file():
+        raise SourceError(str(name), f"文件不存在 (no such file in {folder})")
+    return resolved
+
+
+def inbox_files(feed: str) -> list[Path]:
+    """Files waiting in inbox/<feed>/, oldest name first; hidden and partial files are skipped."""
+    folder = inbox_dir(feed)
+    if not folder.is_dir():
+        return []
+    skip = (".", "~$")
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(skip) and not p.name.endswith((".part", ".tmp")))
+
+
+def read_manifest(folder: Path) -> LandedBatch:
+    return LandedBatch(**json.loads((folder / MANIFEST).read_text(encoding="utf-8")))
+
+
+def landed_batch(feed: str, batch_id: str) -> LandedBatch | None:
+    folder = settings.paths().landing / feed / batch_id
+    return read_manifest(folder) if (folder / MANIFEST).exists() else None
+
+
+def landed_batches(feed: str) -> list[LandedBatch]:
+    folder = settings.paths().landing / feed
+    if not folder.is_dir():
+        return []
+    found = [read_manifest(p) for p in folder.iterdir() if (p / MANIFEST).exists()]
+    return sorted(found, key=lambda b: (b.landed_at, b.batch_id))
+
+
+def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
+    """Land one inbox file. Returns (batch, newly_landed); an already-landed checksum is a no-op."""
+    feed = standard.load().feed(feed_name)
+    path = resolve_inbox_file(feed_name, path)
+    sha = sha256_of(path)
+    batch_id = batch_id_for(feed_name, sha)
+    existing = landed_batch(feed_name, batch_id)
+    if existing is not None:
+        return existing, False
+    table = table_for(feed, path.name)
+    parsed = read_source(path, table)
+    batch = LandedBatch(batch_id, feed_name, table.qualified_name, path.name, sha, path.stat().st_size,
+                        parsed.format, parsed.encoding, list(parsed.header), parsed.row_count, now().isoformat())
+    final = batch.folder
+    tmp = final.with_name(f".tmp-{batch_id}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    shutil.copy2(path, tmp / path.name)
+    if sha256_of(tmp / path.name) != sha:
+        shutil.rmtree(tmp)
+        raise SourceError(path.name, "文件在复制时发生变化 (file changed while being copied); retry when it is complete")
+    n = parsed.row_count
+    constants = {"_batch_id": batch_id, "_table": table.qualified_name, "_source_file": path.name}
+    rows = parsed.rows
+    for column, value in constants.items():
+        rows = rows.append_column(column, pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32)))
+    pq.write_table(rows, tmp / ROWS)
+    (tmp / MANIFEST).write_text(json.dumps(asdict(batch), ensure_ascii=False, indent=1), encoding="utf-8")
+    try:
+        tmp.rename(final)
+    except OSError:  # landed concurrently by another run: theirs is identical
+        shutil.rmtree(tmp, ignore_errors=True)
+        return read_manifest(final), False
+    return batch, True

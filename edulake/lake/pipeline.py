@@ -1,0 +1,193 @@
+"""Ingestion of a feed through landing -> bronze -> silver, with the batch ledger. The public API.
+
+The three steps are separate functions (Airflow runs them as tasks, spark_jobs/ wraps them for
+spark-submit) and each picks up whatever the previous one left, according to the ledger, so any step
+can be re-run, and a run killed at any point converges when re-run:
+
+    run_landing(spark, feed, files=None)   inbox -> landing/<feed>/<batch_id>/  (status landed)
+    run_bronze(spark, feed)                landing -> bronze/<feed>             (status bronze)
+    run_silver(spark, feed)                bronze -> quarantine, identity, silver (validated -> loaded)
+    ingest(feed, files=None)               all three; ingest_all() does every feed, reference first
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from edulake import standard
+from edulake.lake import bronze, faults, ledger, silver
+from edulake.lake.errors import BatchRejected, IngestError
+from edulake.lake.landing import (
+    LandedBatch,
+    batch_id_for,
+    inbox_files,
+    land,
+    landed_batches,
+    now,
+    resolve_inbox_file,
+    sha256_of,
+)
+
+Events = Callable[[str], None] | None
+MAX_ROWS_PER_SILVER_RUN = int(os.environ.get("EDULAKE_SILVER_MAX_ROWS", 4_000_000))
+
+
+@dataclass
+class FeedResult:
+    feed: str
+    landed: list[str] = field(default_factory=list)  # batches landed by this run
+    unchanged: list[str] = field(default_factory=list)  # files already ingested: no-op
+    entries: list[ledger.Entry] = field(default_factory=list)  # final ledger entries of batches this run moved
+    errors: list[IngestError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def feed_order(std=None) -> list[str]:
+    """Reference data first: the others are checked against it (school_exists)."""
+    std = std or standard.load()
+    return sorted(std.feeds, key=lambda f: (f != "reference", list(std.feeds).index(f)))
+
+
+def _say(on_event: Events, message: str) -> None:
+    if on_event is not None:
+        on_event(message)
+
+
+def _entry(batch: LandedBatch, status: str, **counts) -> ledger.Entry:
+    return ledger.Entry(batch.batch_id, batch.feed, batch.table, batch.source_file, batch.sha256, status,
+                        dt.datetime.fromisoformat(batch.landed_at), now(), **counts)
+
+
+def run_landing(spark: SparkSession, feed: str, files: list[str | Path] | None = None,
+                on_event: Events = None, result: FeedResult | None = None) -> FeedResult:
+    """Land inbox files (all of inbox/<feed>/, or the named ones). Unreadable files are rejected
+    (ledger status rejected, error in the result) and nothing of them is written to the lake."""
+    standard.load().feed(feed)  # unknown feed: fail before touching anything
+    result = result or FeedResult(feed)
+    known = ledger.statuses(spark, feed)
+    new_entries, rejected = [], []
+    for name in (files if files is not None else inbox_files(feed)):
+        try:
+            batch, is_new = land(feed, Path(name))
+        except IngestError as e:
+            result.errors.append(e)
+            _say(on_event, f"[red]拒收[/red] {e}")
+            rejected.append(_rejected_entry(feed, name, e))
+            continue
+        if is_new or batch.batch_id not in known:
+            new_entries.append(_entry(batch, "landed", rows_received=batch.rows))
+            result.landed.append(batch.batch_id)
+            _say(on_event, f"落地 {batch.source_file} -> {batch.batch_id} ({batch.rows} 行)")
+        else:
+            result.unchanged.append(batch.source_file)
+            _say(on_event, f"已接收过 {batch.source_file} ({batch.batch_id}, {known[batch.batch_id]}): 跳过")
+    ledger.record(spark, new_entries + [e for e in rejected if e is not None])
+    faults.crash_point("after_landing")
+    return result
+
+
+def _rejected_entry(feed: str, name, error: IngestError) -> ledger.Entry | None:
+    """A ledger entry for a rejected file that is in the inbox (a path outside it gets none)."""
+    try:
+        path = resolve_inbox_file(feed, name)
+    except IngestError:
+        return None
+    sha = sha256_of(path)
+    t = now()
+    return ledger.Entry(batch_id_for(feed, sha), feed, None, path.name, sha, "rejected", t, t, reason=str(error))
+
+
+def _pending(spark: SparkSession, feed: str, statuses: tuple[str | None, ...],
+             batch_ids: list[str] | None) -> list[LandedBatch]:
+    known = ledger.statuses(spark, feed)
+    return [b for b in landed_batches(feed)
+            if known.get(b.batch_id) in statuses and (batch_ids is None or b.batch_id in batch_ids)]
+
+
+def run_bronze(spark: SparkSession, feed: str, batch_ids: list[str] | None = None,
+               on_event: Events = None) -> list[str]:
+    """Append landed batches not yet in bronze (one commit). Returns their batch ids."""
+    pending = _pending(spark, feed, (None, "landed"), batch_ids)
+    if not pending:
+        return []
+    _say(on_event, f"bronze/{feed}: {len(pending)} 个批次, {sum(b.rows for b in pending)} 行")
+    bronze.append(spark, feed, pending)
+    faults.crash_point("after_bronze")
+    ledger.record(spark, [_entry(b, "bronze", rows_received=b.rows) for b in pending])
+    return [b.batch_id for b in pending]
+
+
+def run_silver(spark: SparkSession, feed: str, batch_ids: list[str] | None = None,
+               on_event: Events = None, result: FeedResult | None = None) -> FeedResult:
+    """Validate bronze batches and load them into silver, table by table in the standard's order."""
+    std = standard.load()
+    result = result or FeedResult(feed)
+    pending = _pending(spark, feed, ("bronze", "validated"), batch_ids)
+    for table in std.feed(feed).tables:
+        batches = [b for b in pending if b.table == table.qualified_name]
+        for group in _groups(batches):
+            _say(on_event, f"silver/{table.entity}: {len(group)} 个批次, {sum(b.rows for b in group)} 行")
+            _load_group(spark, std, table, group, result)
+    return result
+
+
+def _groups(batches: list[LandedBatch]) -> list[list[LandedBatch]]:
+    """Batches processed together (one MERGE), bounded in rows to bound memory."""
+    groups, current, rows = [], [], 0
+    for b in batches:
+        if current and rows + b.rows > MAX_ROWS_PER_SILVER_RUN:
+            groups.append(current)
+            current, rows = [], 0
+        current.append(b)
+        rows += b.rows
+    return groups + ([current] if current else [])
+
+
+def _load_group(spark, std, table, group: list[LandedBatch], result: FeedResult) -> None:
+    by_id = {b.batch_id: b for b in group}
+    validated: dict[str, ledger.Entry] = {}
+
+    def on_validated(counts: list[silver.BatchCounts]) -> None:
+        for c in counts:
+            status = "rejected" if c.rejected_reason else "validated"
+            validated[c.batch_id] = _entry(by_id[c.batch_id], status, rows_received=c.received,
+                                           rows_accepted=c.accepted, rows_quarantined=c.quarantined,
+                                           rows_collapsed=c.collapsed, reason=c.rejected_reason)
+        ledger.record(spark, list(validated.values()))
+
+    silver.load(spark, std, table, [b.batch_id for b in group], on_validated=on_validated)
+    final = []
+    for entry in validated.values():
+        if entry.status == "rejected":
+            result.errors.append(BatchRejected(entry.source_file, entry.reason or "batch rejected"))
+            final.append(entry)
+        else:
+            final.append(entry.moved("loaded", now()))
+    ledger.record(spark, [e for e in final if e.status == "loaded"])
+    result.entries.extend(final)
+
+
+def ingest(feed: str, files: list[str | Path] | None = None, spark: SparkSession | None = None,
+           on_event: Events = None) -> FeedResult:
+    """Landing, bronze and silver for one feed. Check `result.ok`; `result.errors` name every rejection."""
+    if spark is None:
+        from edulake.lake.spark import get_spark
+
+        spark = get_spark(f"edulake-ingest-{feed}")
+    result = run_landing(spark, feed, files, on_event)
+    run_bronze(spark, feed, on_event=on_event)
+    run_silver(spark, feed, on_event=on_event, result=result)
+    return result
+
+
+def ingest_all(spark: SparkSession | None = None, on_event: Events = None) -> list[FeedResult]:
+    return [ingest(feed, None, spark, on_event) for feed in feed_order()]

@@ -1,0 +1,254 @@
+"""Reading source files exactly as the source systems deliver them.
+
+A source file is parsed into rows of raw strings: nothing is typed or trimmed here, so bronze keeps
+what arrived. What cannot be read as the standard says it is delivered (wrong encoding, corrupt
+XLSX, an HTML table saved as .xls, missing or unknown columns, no data rows) raises SourceError
+naming the file, and the line/row and column where that applies. Rows whose field count differs
+from the header are kept (with `_shape_error`) so they reach quarantine instead of vanishing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import fnmatch
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from edulake.lake.errors import SourceError
+from edulake.standard import Feed, Table
+
+EXTENSION_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".xls": "xls"}
+RAW_TYPE = pa.map_(pa.string(), pa.string())
+
+
+@dataclass(frozen=True)
+class ParsedSource:
+    path: Path
+    table: Table
+    format: str
+    encoding: str | None  # the decoding actually used (CSV), None for XLSX
+    header: tuple[str, ...]  # the header exactly as delivered
+    rows: pa.Table  # _row_number int32, _raw map<column, raw string>, _shape_error string
+
+    @property
+    def row_count(self) -> int:
+        return self.rows.num_rows
+
+
+def table_for(feed: Feed, name: str) -> Table:
+    """The feed table whose file pattern matches `name` (exactly one must)."""
+    matches = [t for t in feed.tables if fnmatch.fnmatchcase(name, t.file_pattern)]
+    if len(matches) != 1:
+        patterns = ", ".join(f"{t.name}: {t.file_pattern}" for t in feed.tables)
+        what = "matches no table" if not matches else "matches several tables"
+        raise SourceError(name, f"文件名不符合{feed.label}的命名规则 (file name {what} of feed {feed.name!r}; patterns {patterns})")
+    return matches[0]
+
+
+def canonical_header(name: str) -> str:
+    """Headers are matched after full-width folding and trimming: 学生数（人） == 学生数(人)."""
+    return unicodedata.normalize("NFKC", name).strip()
+
+
+def read_source(path: Path, table: Table) -> ParsedSource:
+    """Parse `path` as a delivery of `table`; raise SourceError if it is not one."""
+    name = path.name
+    data = path.read_bytes()
+    _reject_unreadable(name, data)
+    fmt = EXTENSION_FORMATS.get(path.suffix.lower())
+    if fmt is None or fmt not in table.formats:
+        raise SourceError(name, f"格式不被接受 (format {path.suffix or 'without extension'} not accepted; "
+                                f"{table.label} is delivered as {'/'.join(table.formats)})")
+    if fmt == "csv":
+        text, encoding = _decode(name, data, table.encoding)
+        header, records, shape_errors = _parse_csv(name, text)
+    else:
+        encoding = None
+        header, records, shape_errors = _parse_xlsx(name, path, data)
+    keys = _match_header(name, header, table)
+    if records.num_rows + len(shape_errors) == 0:
+        raise SourceError(name, "只有表头，没有数据行 (header only, no data rows)")
+    rows = _to_raw_rows(header, keys, records, shape_errors)
+    return ParsedSource(path, table, fmt, encoding, tuple(header), rows)
+
+
+def _reject_unreadable(name: str, data: bytes) -> None:
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not head:
+        raise SourceError(name, "空文件 (empty file)")
+    if head.startswith(b"<") and any(tag in head for tag in (b"<html", b"<table", b"<!doctype", b"<meta")):
+        raise SourceError(name, "文件内容是 HTML 表格而不是表格文件 (an HTML table saved with a spreadsheet "
+                                "extension, as some systems export): re-export as XLSX or CSV")
+
+
+def _decode(name: str, data: bytes, declared: str) -> tuple[str, str]:
+    """Decode strictly. GBK feeds that arrive as UTF-8 are read as UTF-8: valid UTF-8 with
+    non-ASCII text is never what a GBK export looks like, whereas the reverse guess is unsafe."""
+    declared = declared.lower()
+    if declared in ("gbk", "gb2312", "gb18030"):
+        if not data.isascii():
+            try:
+                return data.decode("utf-8-sig"), "utf-8"
+            except UnicodeDecodeError:
+                pass
+        codec = "gb18030"  # superset of GBK: rare name characters exported by newer systems decode too
+    else:
+        codec = declared
+    try:
+        return data.decode(codec), codec
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        bad = data[e.start:e.start + 4].hex(" ")
+        raise SourceError(name, f"无法按 {declared.upper()} 解码 (undecodable as {declared}) at byte {e.start}, "
+                                f"line {line}: bytes {bad}", row=line - 1 if line > 1 else None) from None
+
+
+def _parse_csv(name: str, text: str) -> tuple[list[str], pa.Table, dict[int, list[str]]]:
+    first, sep, rest = text.partition("\n")
+    header = next(csv.reader([first.rstrip("\r")]), [])
+    if not sep or not rest.strip():
+        return header, pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(header))}), {}
+    shape_errors: dict[int, list[str]] = {}
+
+    def on_invalid(row) -> str:
+        # number is the 1-based record number within `rest`, i.e. the data row number
+        shape_errors[row.number] = next(csv.reader([row.text]), [])
+        return "skip"
+
+    names = [f"c{i}" for i in range(len(header))]
+    try:
+        records = pacsv.read_csv(
+            pa.py_buffer(rest.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 26),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False),
+        )
+    except pa.ArrowInvalid as e:
+        raise SourceError(name, f"CSV 无法解析 (cannot parse CSV): {e}") from None
+    return header, records, shape_errors
+
+
+def _cell_text(value) -> str:
+    """XLSX cells come typed; bronze keeps text. Integral numbers lose the '.0' Excel adds."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _xlsx_rows(name: str, path: Path, data: bytes) -> list[list]:
+    if not data.startswith(b"PK\x03\x04"):
+        kind = "an old binary .xls" if data.startswith(b"\xd0\xcf\x11\xe0") else "not a ZIP container"
+        raise SourceError(name, f"不是有效的 XLSX 文件 (not a valid XLSX: {kind})")
+    try:
+        from python_calamine import CalamineWorkbook
+
+        wb = CalamineWorkbook.from_path(str(path))
+        return wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except Exception as calamine_error:  # noqa: BLE001 - fall back to openpyxl before giving up
+        try:
+            import openpyxl
+
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        except Exception:  # noqa: BLE001
+            raise SourceError(name, f"XLSX 文件损坏或被截断 (corrupt or truncated XLSX): {calamine_error}") from None
+
+
+def _parse_xlsx(name: str, path: Path, data: bytes) -> tuple[list[str], pa.Table, dict[int, list[str]]]:
+    rows = [[_cell_text(v) for v in row] for row in _xlsx_rows(name, path, data)]
+    rows = [r for r in rows if any(c.strip() for c in r)] if rows else []  # drop blank lines
+    if not rows:
+        raise SourceError(name, "空文件 (empty workbook: no header row)")
+    header = rows[0]
+    while header and not header[-1].strip():
+        header = header[:-1]
+    width = len(header)
+    body = rows[1:]
+    shape_errors = {}
+    for i, r in enumerate(body, start=1):
+        extra = [c for c in r[width:] if c.strip()]
+        if extra:
+            shape_errors[i] = r[: width + len(r[width:]) - _trailing_blanks(r)]
+    kept = [r[:width] + [""] * (width - len(r)) for i, r in enumerate(body, start=1) if i not in shape_errors]
+    columns = {f"c{j}": pa.array([r[j] for r in kept], pa.string()) for j in range(width)}
+    return header, pa.table(columns), shape_errors
+
+
+def _trailing_blanks(row: list[str]) -> int:
+    n = 0
+    for c in reversed(row):
+        if c.strip():
+            break
+        n += 1
+    return n
+
+
+def _match_header(name: str, header: list[str], table: Table) -> list[str]:
+    """Map each delivered header to the standard's column name; every column must be there once."""
+    wanted = {canonical_header(c): c for c in table.columns}
+    keys, seen = [], set()
+    unknown = []
+    for position, h in enumerate(header, start=1):
+        canon = canonical_header(h)
+        if not canon:
+            raise SourceError(name, f"第 {position} 列没有表头 (column {position} has no header)")
+        if canon in seen:
+            raise SourceError(name, "表头重复 (duplicate column)", column=h)
+        seen.add(canon)
+        if canon not in wanted:
+            unknown.append(h)
+        keys.append(wanted.get(canon, h))
+    missing = [c for canon, c in wanted.items() if canon not in seen]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"缺少列 (missing columns): {', '.join(missing)}")
+        if unknown:
+            parts.append(f"未知列 (unknown columns): {', '.join(unknown)}")
+        raise SourceError(name, "; ".join(parts) + f" — expected the columns of {table.label} ({table.qualified_name})")
+    return keys
+
+
+def _to_raw_rows(header: list[str], keys: list[str], records: pa.Table,
+                 shape_errors: dict[int, list[str]]) -> pa.Table:
+    """One map per row: standard column name -> raw text, numbered as in the file (first data row = 1)."""
+    n, k = records.num_rows, len(keys)
+    total = n + len(shape_errors)
+    bad_numbers = np.array(sorted(shape_errors), dtype=np.int32)
+    good_numbers = np.setdiff1d(np.arange(1, total + 1, dtype=np.int32), bad_numbers)
+    values = pa.concat_arrays([records.column(i).combine_chunks() for i in range(k)]) if n else pa.array([], pa.string())
+    # cell (row r, column c) sits at c*n + r in `values`; maps want them row by row
+    order = (np.arange(k, dtype=np.int64)[None, :] * n + np.arange(n, dtype=np.int64)[:, None]).ravel()
+    items = values.take(pa.array(order))
+    key_array = pa.array(keys, pa.string()).take(pa.array(np.tile(np.arange(k, dtype=np.int32), n)))
+    good = pa.MapArray.from_arrays(pa.array(np.arange(0, n * k + 1, k, dtype=np.int32)), key_array, items)
+    good_table = pa.table({"_row_number": pa.array(good_numbers, pa.int32()), "_raw": good,
+                           "_shape_error": pa.nulls(n, pa.string())})
+    if not shape_errors:
+        return good_table
+    bad_raw, bad_reason = [], []
+    for number in bad_numbers:
+        cells = shape_errors[int(number)]
+        # keep every delivered cell: named where the header names it, by position beyond it
+        bad_raw.append([(keys[i] if i < k else f"_extra_{i - k + 1}", c) for i, c in enumerate(cells)])
+        bad_reason.append(f"该行有 {len(cells)} 个字段，表头有 {k} 个 (row has {len(cells)} fields, header has {k})")
+    bad_table = pa.table({"_row_number": pa.array(bad_numbers, pa.int32()), "_raw": pa.array(bad_raw, RAW_TYPE),
+                          "_shape_error": pa.array(bad_reason, pa.string())})
+    return pa.concat_tables([good_table, bad_table]).sort_by("_row_number")
