@@ -13,6 +13,7 @@ COMMANDS = {
     "standard": ("edulake.commands.standard:standard", "数据标准：检查、查看"),
     "generate": ("edulake.generate.cli:generate", "生成北京市模拟源数据"),
     "run": ("edulake.commands.run:run", "端到端运行整条流水线"),
+    "ingest": ("edulake.commands.ingest:ingest", "接入数据：收件箱 -> landing -> bronze -> silver"),
 }
 
 

@@ -80,7 +80,7 @@ def run_landing(spark: SparkSession, feed: str, files: list[str | Path] | None =
             batch, is_new = land(feed, Path(name))
         except IngestError as e:
             result.errors.append(e)
-            _say(on_event, f"[red]拒收[/red] {e}")
+            _say(on_event, f"拒收 (rejected) {e}")
             rejected.append(_rejected_entry(feed, name, e))
             continue
         if is_new or batch.batch_id not in known:

@@ -1,0 +1,187 @@
+"""Reading and landing source files (no JVM): every bad input names the file and writes nothing."""
+
+from __future__ import annotations
+
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from edulake import settings, standard
+from edulake.lake import landing, sources
+from edulake.lake.errors import SourceError
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
+import _lake_samples as samples  # noqa: E402
+
+ROSTER = "enrollment.roster"
+ROSTER_FILE = "学籍名册_2024_110108.csv"
+
+
+def roster_table():
+    return standard.load().table(ROSTER)
+
+
+def write_roster(folder: Path, records=None, encoding="gbk", name=ROSTER_FILE) -> Path:
+    header, rows = samples.rows(ROSTER, 3)
+    return samples.write_csv(folder / name, header, rows if records is None else records, encoding)
+
+
+def raw_rows(parsed) -> list[dict]:
+    return [dict(r["_raw"]) | {"_row_number": r["_row_number"], "_shape_error": r["_shape_error"]}
+            for r in parsed.rows.to_pylist()]
+
+
+def test_gbk_csv_keeps_raw_text_and_numbers_rows_from_one(tmp_path):
+    header, rows = samples.rows(ROSTER, 3)
+    rows[1]["姓名"] = "  欧阳　娜娜 "
+    parsed = sources.read_source(samples.write_csv(tmp_path / ROSTER_FILE, header, rows, "gbk"), roster_table())
+    got = raw_rows(parsed)
+    assert parsed.encoding == "gb18030" and parsed.header == tuple(header)
+    assert [r["_row_number"] for r in got] == [1, 2, 3]
+    assert got[1]["姓名"] == "  欧阳　娜娜 "  # bronze keeps what arrived: no trimming here
+    assert got[0]["学籍号"] == rows[0]["学籍号"]
+
+
+def test_utf8_delivered_for_a_gbk_feed_is_read_as_utf8(tmp_path):
+    parsed = sources.read_source(write_roster(tmp_path, encoding="utf-8"), roster_table())
+    assert parsed.encoding == "utf-8"
+    assert raw_rows(parsed)[0]["姓名"] == "张1"
+
+
+def test_undecodable_bytes_name_file_byte_and_line(tmp_path):
+    path = write_roster(tmp_path)
+    data = bytearray(path.read_bytes())
+    second_line = data.index(b"\n") + 1
+    third_line = data.index(b"\n", second_line) + 1
+    data[third_line:third_line] = b"\x81\xff"  # 0x81 needs a trail byte 0x40-0xFE
+    path.write_bytes(bytes(data))
+    with pytest.raises(SourceError) as e:
+        sources.read_source(path, roster_table())
+    assert ROSTER_FILE in str(e.value) and f"byte {third_line}" in str(e.value) and "line 3" in str(e.value)
+    assert e.value.row == 2
+
+
+@pytest.mark.parametrize("case, message", [
+    ("empty", "empty file"),
+    ("header_only", "header only"),
+    ("missing_column", "(missing columns): 姓名"),
+    ("unknown_column", "(unknown columns): 备注"),
+    ("html_xls", "HTML table"),
+])
+def test_bad_csv_inputs(tmp_path, case, message):
+    header, rows = samples.rows(ROSTER, 2)
+    path = tmp_path / ROSTER_FILE
+    if case == "empty":
+        path.write_bytes(b"")
+    elif case == "header_only":
+        samples.write_csv(path, header, [], "gbk")
+    elif case == "missing_column":
+        samples.write_csv(path, [h for h in header if h != "姓名"], rows, "gbk")
+    elif case == "unknown_column":
+        samples.write_csv(path, header + ["备注"], rows, "gbk")
+    elif case == "html_xls":
+        path = tmp_path / "体测_2024_110108.xls"
+        path.write_text("<html><body><table><tr><td>学校标识码</td></tr></table></body></html>", encoding="utf-8")
+    table = standard.load().table("health.fitness" if case == "html_xls" else ROSTER)
+    with pytest.raises(SourceError) as e:
+        sources.read_source(path, table)
+    assert path.name in str(e.value) and message in str(e.value)
+
+
+def test_rows_with_the_wrong_field_count_are_kept_for_quarantine(tmp_path):
+    path = write_roster(tmp_path)
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].rsplit(b",", 2)[0]  # data row 2 loses its last two fields
+    path.write_bytes(b"\n".join(lines))
+    got = raw_rows(sources.read_source(path, roster_table()))
+    assert [r["_row_number"] for r in got] == [1, 2, 3]
+    assert got[0]["_shape_error"] is None and got[2]["_shape_error"] is None
+    assert "row has 13 fields, header has 15" in got[1]["_shape_error"]
+    assert got[1]["学籍号"].startswith("G")
+
+
+def test_xlsx_cells_become_text_as_the_sheet_shows_them(tmp_path):
+    table = standard.load().table("health.fitness")
+    header, rows = samples.rows(table.qualified_name, 2)
+    rows[0]["身高"] = 150.0  # a number cell: Excel shows 150
+    rows[0]["体重"] = 41.25
+    rows[1]["学年"] = 2024
+    parsed = sources.read_source(samples.write_xlsx(tmp_path / "体测_2024_110108.xlsx", header, rows), table)
+    got = raw_rows(parsed)
+    assert got[0]["身高"] == "150" and got[0]["体重"] == "41.25" and got[1]["学年"] == "2024"
+    assert parsed.format == "xlsx" and [r["_row_number"] for r in got] == [1, 2]
+
+
+def test_truncated_xlsx_is_rejected(tmp_path):
+    table = standard.load().table("health.fitness")
+    header, rows = samples.rows(table.qualified_name, 50)
+    path = samples.write_xlsx(tmp_path / "体测_2024_110108.xlsx", header, rows)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(SourceError) as e:
+        sources.read_source(path, table)
+    assert "体测_2024_110108.xlsx" in str(e.value) and "corrupt or truncated XLSX" in str(e.value)
+    assert not zipfile.is_zipfile(path)
+
+
+def test_headers_match_after_full_width_folding(tmp_path):
+    table = standard.load().table("facility.condition")
+    header, rows = samples.rows(table.qualified_name, 1)
+    delivered = [h.replace("(", "（").replace(")", "）") for h in header]
+    rows = [{d: r[h] for d, h in zip(delivered, header, strict=True)} for r in rows]
+    parsed = sources.read_source(samples.write_xlsx(tmp_path / "办学条件_2024_110108.xlsx", delivered, rows), table)
+    assert parsed.header == tuple(delivered)
+    assert "教学及辅助用房面积(平方米)" in raw_rows(parsed)[0]
+
+
+def test_file_name_must_match_one_table():
+    with pytest.raises(SourceError, match="file name matches no table"):
+        sources.table_for(standard.load().feed("enrollment"), "roster.csv")
+    assert sources.table_for(standard.load().feed("health"), "体测_2024_110108.csv").name == "fitness"
+
+
+def test_landing_copies_once_with_checksum_and_rows(edulake_home):
+    inbox = settings.paths().inbox / "enrollment"
+    path = write_roster(inbox)
+    batch, new = landing.land("enrollment", path.name)
+    assert new and batch.batch_id == f"enrollment-{landing.sha256_of(path)[:16]}"
+    assert (batch.folder / ROSTER_FILE).read_bytes() == path.read_bytes()
+    manifest = json.loads((batch.folder / landing.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["sha256"] == landing.sha256_of(path) and manifest["rows"] == 3
+    assert pq.read_table(batch.rows_path).column("_batch_id").to_pylist() == [batch.batch_id] * 3
+    # the same bytes under another name are the same batch: a no-op
+    copy = inbox / "学籍名册_2024_110108_重发.csv"
+    copy.write_bytes(path.read_bytes())
+    again, new_again = landing.land("enrollment", copy.name)
+    assert not new_again and again == batch
+    assert [b.batch_id for b in landing.landed_batches("enrollment")] == [batch.batch_id]
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "../health/体测_2024.csv", "/etc/hostname"])
+def test_names_escaping_the_inbox_are_refused(edulake_home, name):
+    write_roster(settings.paths().inbox / "enrollment")
+    with pytest.raises(SourceError, match="escapes the inbox"):
+        landing.land("enrollment", name)
+    assert not settings.paths().landing.exists()
+
+
+def test_symlink_out_of_the_inbox_is_refused(edulake_home, tmp_path):
+    outside = write_roster(tmp_path / "elsewhere")
+    inbox = settings.paths().inbox / "enrollment"
+    inbox.mkdir(parents=True)
+    (inbox / ROSTER_FILE).symlink_to(outside)
+    with pytest.raises(SourceError, match="escapes the inbox"):
+        landing.land("enrollment", ROSTER_FILE)
+
+
+def test_a_rejected_file_lands_nothing(edulake_home):
+    inbox = settings.paths().inbox / "enrollment"
+    header, rows = samples.rows(ROSTER, 2)
+    samples.write_csv(inbox / ROSTER_FILE, header[:-1], rows, "gbk")
+    with pytest.raises(SourceError, match="missing columns"):
+        landing.land("enrollment", ROSTER_FILE)
+    landing_dir = settings.paths().landing / "enrollment"
+    assert not landing_dir.exists() or not any(landing_dir.iterdir())
