@@ -91,8 +91,11 @@ def _column_label(table: Table) -> Column:
     return F.coalesce(F.create_map(*[F.lit(x) for kv in mapping.items() for x in kv])[F.col("column")], F.col("column"))
 
 
-def stage(table: Table, std: Standard, raw: DataFrame, batch_ids: list[str]) -> DataFrame:
-    """Every bronze row of the batches with `_status` (accepted|quarantined|collapsed), `_failures`, `_seq`."""
+def stage(table: Table, std: Standard, raw: DataFrame, batch_ids: list[str], with_quality: bool = True) -> DataFrame:
+    """Every bronze row of the batches with `_status` (accepted|quarantined|collapsed), `_failures`, `_seq`.
+
+    `with_quality=False` leaves out edulake.quality (the standard's table-level rules): the routing
+    mechanism alone, as its tests exercise it."""
     typed = typed_frame(table, std, raw)
     seq = F.create_map(*[F.lit(x) for i, b in enumerate(batch_ids) for x in (b, i)])[F.col("_batch_id")]
     raw_values = [F.col("_raw")[c] for c in table.columns]
@@ -100,7 +103,8 @@ def stage(table: Table, std: Standard, raw: DataFrame, batch_ids: list[str]) -> 
     df = typed.withColumn("_seq", seq).withColumn("_collapsed", F.row_number().over(same_raw) > 1)
     df = df.withColumn("_failures", rules.failures_column(table, std))
 
-    gx_failures, fatal = quality_results(table, df.where(~F.col("_collapsed")), batch_ids)
+    gx_failures, fatal = (quality_results(table, df.where(~F.col("_collapsed")), batch_ids)
+                          if with_quality else (None, {}))
     if gx_failures is not None:
         per_row = (gx_failures.withColumn("column", _column_label(table))
                    .groupBy("_batch_id", "_row_number")

@@ -15,7 +15,7 @@ from edulake.lake import landing, sources
 from edulake.lake.errors import SourceError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "integration"))
-import _lake_samples as samples  # noqa: E402
+import _lake_support as samples  # noqa: E402
 
 ROSTER = "enrollment.roster"
 ROSTER_FILE = "学籍名册_2024_110108.csv"

@@ -1,8 +1,8 @@
-"""Small hand-written source files for lake tests, built from the standard's columns.
+"""Support for lake tests: small hand-written source files built from the standard's columns, and
+a comparable snapshot of a lake (to compare a crashed-and-rerun or cluster run with a clean one).
 
 Valid values come from each field's type, code list and bounds; a few fields whose pattern carries
-meaning (identifiers) get realistic values. Used for the bad-input cases, which need files the
-generator deliberately never writes.
+meaning (identifiers) get realistic values; code fields cycle through their list so natural keys differ.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import csv
 import io
 from pathlib import Path
 
-from edulake import standard
+from edulake import settings, standard
 
 SPECIAL = {
     "school_id": lambda i: f"2111{i:06d}",
@@ -32,8 +32,8 @@ def valid_value(field: standard.Field, i: int, std: standard.Standard) -> str:
     if field.allowed:
         return field.allowed[0]
     if field.type == "code":
-        lookup = std.codes(field.codes).lookup(field.code_key)
-        return sorted(lookup)[0]
+        keys = sorted(std.codes(field.codes).lookup(field.code_key))
+        return keys[(i - 1) % len(keys)]
     if field.type in ("integer", "decimal", "duration"):
         low = float(field.min if field.min is not None else 0)
         high = float(field.max if field.max is not None else low + 10)
@@ -78,3 +78,35 @@ def write_xlsx(path: Path, header: list[str], records: list[dict]) -> Path:
         ws.append([r.get(h, "") for h in header])
     wb.save(path)
     return path
+
+
+# columns whose values are times of the run, not results of it
+VOLATILE = {"_ingested_at", "_loaded_at", "quarantined_at", "_updated_at", "started_at", "finished_at", "seconds"}
+
+
+def lake_tables(home: Path) -> dict[str, Path]:
+    """Every Delta table under a home's lake, by its path relative to lake/."""
+    lake = settings.Paths(home).lake
+    return {str(p.parent.relative_to(lake)): p.parent for p in sorted(lake.rglob("_delta_log"))}
+
+
+def snapshot(spark, home: Path, only: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+    """Sorted rows of every Delta table under `home` (or those whose name starts with one of `only`),
+    without the columns that record when things ran."""
+    out = {}
+    for name, path in lake_tables(home).items():
+        if only and not name.startswith(only):
+            continue
+        df = spark.read.format("delta").load(str(path))
+        cols = [c for c in df.columns if c not in VOLATILE]
+        rows = [tuple(_comparable(v) for v in r) for r in df.select(*cols).collect()]
+        out[name] = sorted(rows, key=repr)
+    return out
+
+
+def _comparable(value):
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    if isinstance(value, list):
+        return tuple(value)
+    return value
