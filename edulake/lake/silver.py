@@ -98,9 +98,13 @@ def stage(table: Table, std: Standard, raw: DataFrame, batch_ids: list[str], wit
     mechanism alone, as its tests exercise it."""
     typed = typed_frame(table, std, raw)
     seq = F.create_map(*[F.lit(x) for i, b in enumerate(batch_ids) for x in (b, i)])[F.col("_batch_id")]
+    # One shuffle serves both windows: exact duplicates share their natural key, so partitioning by
+    # (batch, key) clusters both the duplicates and the key conflicts.
+    key = [F.col(n) for n in table.natural_key]
     raw_values = [F.col("_raw")[c] for c in table.columns]
-    same_raw = Window.partitionBy("_batch_id", "_shape_error", *raw_values).orderBy("_row_number")
-    df = typed.withColumn("_seq", seq).withColumn("_collapsed", F.row_number().over(same_raw) > 1)
+    same_raw = Window.partitionBy("_batch_id", *key, "_shape_error", *raw_values).orderBy("_row_number")
+    df = (typed.withColumn("_seq", seq).repartition("_batch_id", *key)
+          .withColumn("_collapsed", F.row_number().over(same_raw) > 1))
     df = df.withColumn("_failures", rules.failures_column(table, std))
 
     gx_failures, fatal = (quality_results(table, df.where(~F.col("_collapsed")), batch_ids)
@@ -109,7 +113,8 @@ def stage(table: Table, std: Standard, raw: DataFrame, batch_ids: list[str], wit
         per_row = (gx_failures.withColumn("column", _column_label(table))
                    .groupBy("_batch_id", "_row_number")
                    .agg(F.collect_list(F.struct("rule", "column", "severity", "reason", "expectation")).alias("_gx")))
-        df = (df.join(per_row, ["_batch_id", "_row_number"], "left")
+        # failures are few: broadcasting them keeps the (batch, key) partitioning for the key window
+        df = (df.join(F.broadcast(per_row), ["_batch_id", "_row_number"], "left")
               .withColumn("_failures", _dedupe(F.concat("_failures", F.coalesce("_gx", F.array().cast(rules.FAILURES)))))
               .drop("_gx"))
     if fatal:
@@ -119,7 +124,6 @@ def stage(table: Table, std: Standard, raw: DataFrame, batch_ids: list[str], wit
 
     has_error = F.exists("_failures", lambda x: x.severity.isin("error", "fatal"))
     df = df.withColumn("_valid", ~F.col("_collapsed") & ~has_error)
-    key = [F.col(n) for n in table.natural_key]
     same_key = Window.partitionBy("_batch_id", *key)
     df = (df.withColumn("_key_rows", F.count(F.when(F.col("_valid"), 1)).over(same_key))
           .withColumn("_key_row_list", F.array_join(F.array_sort(

@@ -16,8 +16,8 @@ from edulake import settings, standard
 SPECIAL = {
     "school_id": lambda i: f"2111{i:06d}",
     "other_school_id": lambda i: "",
-    "student_no": lambda i: f"G11010820100101{i:03d}X",
-    "id_number": lambda i: f"11010820100101{i:03d}X",
+    "student_no": lambda i: f"G1101082010{i:07d}X",
+    "id_number": lambda i: f"1101082010{i:07d}X",
     "guardian_phone": lambda i: f"138{i:08d}",
     "exam_id": lambda i: "ZK2024-01",
     "stages": lambda i: "小学;初中",
