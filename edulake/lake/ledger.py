@@ -1,7 +1,8 @@
 """The batch ledger ops/batches: one row per batch, upserted as the batch moves through the zones.
 
 received = accepted + quarantined + collapsed, always (checked before every write).
-Status: landed -> bronze -> validated -> loaded, or rejected (with the reason).
+Status: landed -> bronze -> loaded, or rejected (with the reason). Validation and the silver MERGE
+happen in one step whose writes are each idempotent, so no intermediate status is needed to resume.
 `started_at` is when the batch landed; `finished_at` when it reached its current status.
 """
 
@@ -17,7 +18,7 @@ from pyspark.sql import types as T
 from edulake import settings
 from edulake.lake import delta
 
-STATUSES = ("landed", "bronze", "validated", "loaded", "rejected")
+STATUSES = ("landed", "bronze", "loaded", "rejected")
 
 SCHEMA = T.StructType([
     T.StructField("batch_id", T.StringType(), False),
@@ -57,7 +58,7 @@ class Entry:
         if self.status not in STATUSES:
             raise ValueError(f"unknown batch status {self.status!r}")
         if self.rows_received != self.rows_accepted + self.rows_quarantined + self.rows_collapsed \
-                and self.status in ("validated", "loaded", "rejected"):
+                and self.status in ("loaded", "rejected"):
             raise AssertionError(f"batch {self.batch_id} does not reconcile: received {self.rows_received} != "
                                  f"accepted {self.rows_accepted} + quarantined {self.rows_quarantined} "
                                  f"+ collapsed {self.rows_collapsed}")

@@ -6,7 +6,7 @@ can be re-run, and a run killed at any point converges when re-run:
 
     run_landing(spark, feed, files=None)   inbox -> landing/<feed>/<batch_id>/  (status landed)
     run_bronze(spark, feed)                landing -> bronze/<feed>             (status bronze)
-    run_silver(spark, feed)                bronze -> quarantine, identity, silver (validated -> loaded)
+    run_silver(spark, feed)                bronze -> quarantine, identity, silver (loaded | rejected)
     ingest(feed, files=None)               all three; ingest_all() does every feed, reference first
 """
 
@@ -68,9 +68,11 @@ def _entry(batch: LandedBatch, status: str, **counts) -> ledger.Entry:
 
 
 def run_landing(spark: SparkSession, feed: str, files: list[str | Path] | None = None,
-                on_event: Events = None, result: FeedResult | None = None) -> FeedResult:
+                on_event: Events = None, result: FeedResult | None = None, record_landed: bool = True) -> FeedResult:
     """Land inbox files (all of inbox/<feed>/, or the named ones). Unreadable files are rejected
-    (ledger status rejected, error in the result) and nothing of them is written to the lake."""
+    (ledger status rejected, error in the result) and nothing of them is written to the lake.
+    `record_landed=False` leaves the `landed` ledger entries to bronze (one commit fewer when the
+    same process runs bronze next: a landed batch without an entry is still picked up)."""
     standard.load().feed(feed)  # unknown feed: fail before touching anything
     result = result or FeedResult(feed)
     known = ledger.statuses(spark, feed)
@@ -90,7 +92,7 @@ def run_landing(spark: SparkSession, feed: str, files: list[str | Path] | None =
         else:
             result.unchanged.append(batch.source_file)
             _say(on_event, f"已接收过 {batch.source_file} ({batch.batch_id}, {known[batch.batch_id]}): 跳过")
-    ledger.record(spark, new_entries + [e for e in rejected if e is not None])
+    ledger.record(spark, (new_entries if record_landed else []) + [e for e in rejected if e is not None])
     faults.crash_point("after_landing")
     return result
 
@@ -131,7 +133,7 @@ def run_silver(spark: SparkSession, feed: str, batch_ids: list[str] | None = Non
     """Validate bronze batches and load them into silver, table by table in the standard's order."""
     std = standard.load()
     result = result or FeedResult(feed)
-    pending = _pending(spark, feed, ("bronze", "validated"), batch_ids)
+    pending = _pending(spark, feed, ("bronze",), batch_ids)
     for table in std.feed(feed).tables:
         batches = [b for b in pending if b.table == table.qualified_name]
         for group in _groups(batches):
@@ -154,26 +156,16 @@ def _groups(batches: list[LandedBatch]) -> list[list[LandedBatch]]:
 
 def _load_group(spark, std, table, group: list[LandedBatch], result: FeedResult) -> None:
     by_id = {b.batch_id: b for b in group}
-    validated: dict[str, ledger.Entry] = {}
-
-    def on_validated(counts: list[silver.BatchCounts]) -> None:
-        for c in counts:
-            status = "rejected" if c.rejected_reason else "validated"
-            validated[c.batch_id] = _entry(by_id[c.batch_id], status, rows_received=c.received,
-                                           rows_accepted=c.accepted, rows_quarantined=c.quarantined,
-                                           rows_collapsed=c.collapsed, reason=c.rejected_reason)
-        ledger.record(spark, list(validated.values()))
-
-    silver.load(spark, std, table, [b.batch_id for b in group], on_validated=on_validated)
-    final = []
-    for entry in validated.values():
+    entries = []
+    for c in silver.load(spark, std, table, list(by_id)):
+        entry = _entry(by_id[c.batch_id], "rejected" if c.rejected_reason else "loaded",
+                       rows_received=c.received, rows_accepted=c.accepted, rows_quarantined=c.quarantined,
+                       rows_collapsed=c.collapsed, reason=c.rejected_reason)
         if entry.status == "rejected":
             result.errors.append(BatchRejected(entry.source_file, entry.reason or "batch rejected"))
-            final.append(entry)
-        else:
-            final.append(entry.moved("loaded", now()))
-    ledger.record(spark, [e for e in final if e.status == "loaded"])
-    result.entries.extend(final)
+        entries.append(entry)
+    ledger.record(spark, entries)
+    result.entries.extend(entries)
 
 
 def ingest(feed: str, files: list[str | Path] | None = None, spark: SparkSession | None = None,
@@ -183,7 +175,7 @@ def ingest(feed: str, files: list[str | Path] | None = None, spark: SparkSession
         from edulake.lake.spark import get_spark
 
         spark = get_spark(f"edulake-ingest-{feed}")
-    result = run_landing(spark, feed, files, on_event)
+    result = run_landing(spark, feed, files, on_event, record_landed=False)
     run_bronze(spark, feed, on_event=on_event)
     run_silver(spark, feed, on_event=on_event, result=result)
     return result

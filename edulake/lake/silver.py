@@ -178,25 +178,25 @@ def schema(table: Table) -> T.StructType:
            T.StructField("_row_number", T.IntegerType()), T.StructField("_loaded_at", T.TimestampType())])
 
 
-def load(spark: SparkSession, std: Standard, table: Table, batch_ids: list[str],
-         on_validated=None) -> list[BatchCounts]:
-    """Run bronze -> quarantine/identity/silver for batches of one table (oldest first).
+def load(spark: SparkSession, std: Standard, table: Table, batch_ids: list[str]) -> list[BatchCounts]:
+    """Run bronze -> quarantine, identity, silver for batches of one table (oldest first).
 
-    `on_validated(counts)` is called once quarantine and identity are written and before silver's
-    MERGE (the ledger records `validated` there)."""
+    Writes in this order, each one commit and each idempotent for these batches: quarantine
+    (replace), identity (MERGE on token), silver (one MERGE on the natural key). A crash between
+    them leaves the batches at status `bronze`, and the rerun converges to the same tables."""
     key = privacy.pseudonym_key()
     raw = bronze.read_batches(spark, table.feed, table.qualified_name, batch_ids)
     staged = stage(table, std, raw, batch_ids).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         counts = _counts(staged, batch_ids)
-        quarantine.write(quarantine.rows(staged, table.feed, table.qualified_name), table.feed, batch_ids)
+        # a clean first load creates no quarantine table; otherwise replace these batches' rows
+        if any(c.quarantined for c in counts) or delta.exists(quarantine.path(table.feed)):
+            quarantine.write(quarantine.rows(staged, table.feed, table.qualified_name), table.feed, batch_ids)
         faults.crash_point("after_quarantine")
         accepted = staged.where(F.col("_status") == "accepted")
         ids = identity.rows(accepted, table, key)
         if ids is not None:
             identity.write(ids)
-        if on_validated is not None:
-            on_validated(counts)
         faults.crash_point("before_silver_merge")
         target = path(table.entity)
         delta.ensure_table(spark, target, schema(table))
