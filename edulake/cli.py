@@ -14,6 +14,14 @@ COMMANDS = {
     "generate": ("edulake.generate.cli:generate", "生成北京市模拟源数据"),
     "run": ("edulake.commands.run:run", "端到端运行整条流水线"),
     "ingest": ("edulake.commands.ingest:ingest", "接入数据：收件箱 -> landing -> bronze -> silver"),
+    # each further command lives in its own module, owned by the part of the platform it serves
+    "quality": ("edulake.quality.cli:quality", "数据质量：由数据标准生成 GX 校验套件、查看结果"),
+    "build": ("edulake.warehouse.cli:build", "构建全息教育数据库（dbt build）并发布数仓"),
+    "fitness": ("edulake.fitness.cli:fitness", "学生体质健康：按 2014 标准评分"),
+    "status": ("edulake.orchestration.cli:status", "运行状态：DAG、批次台账、隔离区"),
+    "airflow": ("edulake.orchestration.cli:airflow_group", "Airflow：启动、触发、查看"),
+    "superset": ("edulake.superset.cli:superset", "领导驾驶舱（Superset）：部署、启动"),
+    "bench": ("edulake.bench.cli:bench", "基准测试：分阶段计时与内存"),
 }
 
 
