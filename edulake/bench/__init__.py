@@ -1,0 +1,1 @@
+"""`edulake bench`: the pipeline stage by stage at a given scale, against a DuckDB baseline."""

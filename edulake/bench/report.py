@@ -1,0 +1,36 @@
+"""The benchmark report as JSON and as a markdown table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def markdown(report: dict) -> str:
+    m = report["machine"]
+    lines = [f"## edulake bench — scale {report['scale']:g}, seed {report['seed']}",
+             "", f"Machine: {m['cpus']} CPUs, {m['memory_gb']} GB, Python {m['python']}, {m['platform']}; "
+             f"finished {report['finished_at']}.", "",
+             "| workload | stage | seconds | rows | rows/s | peak RSS MB | ok |",
+             "|---|---|---:|---:|---:|---:|---|"]
+    for s in report["stages"]:
+        lines.append(f"| {s['workload']} | {s['stage']} | {s['seconds']:.1f} | {s['rows']:,} | "
+                     f"{s['rows_per_s']:,.0f} | {s['peak_rss_mb']:,.0f} | {'yes' if s['ok'] else 'NO'} |")
+    lines += ["", "| workload | files | rows | pipeline s | rows/s | peak RSS MB | baseline s | pipeline ÷ baseline |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, w in report["workloads"].items():
+        lines.append(f"| {name} | {w['files']} | {w['rows']:,} | {w['pipeline_seconds']:.1f} | "
+                     f"{w['pipeline_rows_per_s']:,.0f} | {w['pipeline_peak_rss_mb']:,.0f} | "
+                     f"{w['baseline_seconds'] or 0:.1f} | {w['pipeline_to_baseline'] or '–'} |")
+    lines += ["", f"Incremental (1% change) ÷ full refresh: {report['incremental_vs_full']}; "
+                  f"slowest stage: {report['slowest_stage']}.", ""]
+    return "\n".join(lines)
+
+
+def write(report: dict, out: Path) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"bench-scale{report['scale']:g}"
+    js, md = out / f"{stem}.json", out / f"{stem}.md"
+    js.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    md.write_text(markdown(report), encoding="utf-8")
+    return js, md

@@ -1,0 +1,151 @@
+"""Runs the workloads stage by stage, each stage in a child process, and measures them.
+
+Workloads over one generated history (see change.py): `backfill` (all years but the last, into an
+empty lake), `refresh` (the last school year's deliveries, into that lake: the routine refresh) and
+`change` (a 1% change to each feed, into the same lake: the incremental run). Each workload runs
+landing, bronze, silver (validation + MERGE) and the dbt build; the baseline (DuckDB, raw files to
+typed Parquet) runs on the same files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+from edulake.bench import change
+from edulake.bench.memory import PeakSampler
+
+PIPELINE_STAGES = ("landing", "bronze", "silver", "build")
+
+
+@dataclass
+class StageResult:
+    workload: str
+    stage: str
+    seconds: float
+    rows: int
+    peak_rss_mb: float
+    ok: bool
+    detail: dict
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "rows_per_s": round(self.rows_per_s, 1)}
+
+
+def run_stage(workload: str, stage: str, params: dict, home: Path, rows: int, work: Path) -> StageResult:
+    """Run one stage in a child process; wall seconds and the peak RSS of its process tree."""
+    result_file = work / f"{workload}-{stage}.json"
+    result_file.unlink(missing_ok=True)
+    env = {**os.environ, "EDULAKE_HOME": str(home)}
+    log = (work / f"{workload}-{stage}.log").open("w")
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "edulake.bench.stage", stage, json.dumps(params), str(result_file)],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    with PeakSampler(proc.pid) as sampler:
+        code = proc.wait()
+    seconds = time.perf_counter() - start
+    log.close()
+    detail = json.loads(result_file.read_text(encoding="utf-8")) if result_file.exists() else {}
+    if code != 0:
+        tail = (work / f"{workload}-{stage}.log").read_text(encoding="utf-8", errors="replace").splitlines()[-15:]
+        detail["error"] = "\n".join(tail)
+    return StageResult(workload, stage, round(seconds, 2), int(detail.get("rows", rows)),
+                       round(sampler.peak / 2**20, 1), code == 0, detail)
+
+
+def _inbox(home: Path, files: list[Path]) -> None:
+    """Deliver files into the lake's inbox (copies: the sources stay reusable)."""
+    inbox = home / "inbox"
+    shutil.rmtree(inbox, ignore_errors=True)
+    for f in files:
+        target = inbox / f.parent.name / f.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(f, target)
+
+
+def machine() -> dict:
+    return {"cpus": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "platform": platform.platform()}
+
+
+def run(scale: float, seed: int, work: Path, years: tuple[int, int] | None = None,
+        say: Callable[[str], None] = print) -> dict:
+    work.mkdir(parents=True, exist_ok=True)
+    sources = work / f"sources-scale{scale:g}-seed{seed}"
+    results: list[StageResult] = []
+    params = {"scale": scale, "seed": seed, "out": str(sources), "years": list(years or (2018, 2025))}
+    if not (sources / "defects.json").exists():
+        say(f"生成源数据 scale={scale:g} seed={seed} -> {sources}")
+        shutil.rmtree(sources, ignore_errors=True)
+        results.append(run_stage("sources", "generate", params, work / "generate-home", 0, work))
+        if not results[-1].ok:
+            raise RuntimeError(f"generate failed:\n{results[-1].detail.get('error')}")
+    else:
+        say(f"复用已生成的源数据 {sources}")
+    manifest = json.loads((sources / "defects.json").read_text(encoding="utf-8"))
+    rows = {name: f["rows"] for name, f in manifest["files"].items()}
+    say("切分工作负载: backfill / refresh / change")
+    deliveries = change.cut(sources, work / "deliveries", rows)
+
+    home = work / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir()
+    for name in ("backfill", "refresh", "change"):
+        delivery = deliveries[name]
+        say(f"[{name}] {len(delivery.files)} 个文件, {delivery.rows} 行")
+        _inbox(home, delivery.files)
+        for stage in PIPELINE_STAGES:
+            r = run_stage(name, stage, {}, home, delivery.rows, work)
+            results.append(r)
+            say(f"  {stage:<9} {r.seconds:>9.1f} s  {r.rows_per_s:>12,.0f} 行/s  峰值 {r.peak_rss_mb:>8,.0f} MB"
+                + ("" if r.ok else "  失败"))
+        base_params = {"files": [str(f) for f in delivery.files], "out": str(work / "baseline" / name),
+                       "work": str(work)}
+        r = run_stage(name, "baseline", base_params, home, delivery.rows, work)
+        results.append(r)
+        say(f"  {'baseline':<9} {r.seconds:>9.1f} s  {r.rows_per_s:>12,.0f} 行/s  峰值 {r.peak_rss_mb:>8,.0f} MB"
+            + ("" if r.ok else "  失败"))
+    return summarise(scale, seed, results, deliveries)
+
+
+def summarise(scale: float, seed: int, results: list[StageResult], deliveries: dict) -> dict:
+    workloads = {}
+    for name, delivery in deliveries.items():
+        stages = [r for r in results if r.workload == name and r.stage in PIPELINE_STAGES]
+        base = next((r for r in results if r.workload == name and r.stage == "baseline"), None)
+        total = sum(r.seconds for r in stages)
+        workloads[name] = {
+            "files": len(delivery.files), "rows": delivery.rows,
+            "pipeline_seconds": round(total, 2),
+            "pipeline_rows_per_s": round(delivery.rows / total, 1) if total else 0,
+            "pipeline_peak_rss_mb": max((r.peak_rss_mb for r in stages), default=0),
+            "baseline_seconds": base.seconds if base else None,
+            "pipeline_to_baseline": round(total / base.seconds, 1) if base and base.seconds else None,
+            "ok": all(r.ok for r in stages) and bool(base and base.ok),
+        }
+    slowest = max((r for r in results if r.stage in PIPELINE_STAGES), key=lambda r: r.seconds, default=None)
+    refresh, inc = workloads.get("refresh"), workloads.get("change")
+    return {
+        "scale": scale, "seed": seed, "machine": machine(),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "stages": [r.to_dict() for r in results],
+        "workloads": workloads,
+        "incremental_vs_full": (round(inc["pipeline_seconds"] / refresh["pipeline_seconds"], 3)
+                                if refresh and inc and refresh["pipeline_seconds"] else None),
+        "slowest_stage": f"{slowest.workload}/{slowest.stage}" if slowest else None,
+        "ok": all(r.ok for r in results),
+    }

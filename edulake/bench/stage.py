@@ -1,0 +1,73 @@
+"""One benchmark stage, run in its own process so its peak memory (with its JVM) is its own.
+
+    python -m edulake.bench.stage STAGE PARAMS_JSON RESULT_JSON
+
+EDULAKE_HOME is set by the parent. Each stage writes {"rows": n, ...} to RESULT_JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def generate(params: dict) -> dict:
+    from edulake.generate import run_generate
+
+    manifest = run_generate(scale=params["scale"], seed=params["seed"], out=Path(params["out"]),
+                            years=tuple(params["years"]), progress=False)
+    return {"rows": sum(f["rows"] for f in manifest["files"].values()), "files": len(manifest["files"])}
+
+
+def _lake_step(step: str) -> dict:
+    from edulake.lake import ledger, pipeline
+    from edulake.lake.spark import get_spark
+
+    spark = get_spark(f"edulake-bench-{step}")
+    errors = []
+    for feed in pipeline.feed_order():
+        if step == "landing":
+            errors += pipeline.run_landing(spark, feed).errors
+        elif step == "bronze":
+            pipeline.run_bronze(spark, feed)
+        else:
+            errors += pipeline.run_silver(spark, feed).errors
+    counts = ledger.read(spark).groupBy().sum("rows_received", "rows_accepted", "rows_quarantined",
+                                              "rows_collapsed").collect()[0]
+    return {"errors": [str(e) for e in errors], "ledger_received": counts[0], "ledger_accepted": counts[1],
+            "ledger_quarantined": counts[2], "ledger_collapsed": counts[3]}
+
+
+def build(params: dict) -> dict:
+    from edulake.warehouse import build as build_warehouse
+
+    result = build_warehouse()
+    return {"ok": bool(getattr(result, "ok", result))}
+
+
+def baseline(params: dict) -> dict:
+    from edulake.bench import baseline as base
+
+    return {"rows": base.run([Path(f) for f in params["files"]], Path(params["out"]), Path(params["work"]))}
+
+
+STAGES = {
+    "generate": generate,
+    "landing": lambda p: _lake_step("landing"),
+    "bronze": lambda p: _lake_step("bronze"),
+    "silver": lambda p: _lake_step("silver"),
+    "build": build,
+    "baseline": baseline,
+}
+
+
+def main(argv: list[str]) -> int:
+    stage, params, result_path = argv[0], json.loads(argv[1]), Path(argv[2])
+    result = STAGES[stage](params)
+    result_path.write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
