@@ -1,0 +1,230 @@
+{#-
+  国家学生体质健康标准（2014年修订）scoring — the ONE implementation.
+
+  Used by the dbt mart (models/marts/health/) and by `edulake fitness score`, which renders
+  these macros with plain Jinja and runs them on DuckDB over the same seed CSVs. So: plain
+  Jinja only (no ref/var/return/adapter inside), portable SQL only (DuckDB and Spark), and
+  every number comes from the seeds, never from this file.
+
+  Inputs
+    measurements: record_key, grade ('1'..'12', 'U12', 'U34'), sex ('1' 男 / '2' 女),
+                  height_cm, weight_kg and the item columns below (null = not tested)
+    standard:     seed health_fitness_standard_2014 (copy of shared/standards/physical_fitness_2014.csv)
+    weights:      seed health_fitness_item_weights (grade, sex, item, weight_pct)
+    levels:       seed health_fitness_levels (level, min_score)
+-#}
+
+{#- item code in the standard -> measurement column (silver field name) -#}
+{%- macro fitness_item_columns() -%}
+lung:lung_ml,run_50m:run_50m_s,sit_reach:sit_reach_cm,rope_1min:rope_1min,sit_up_1min:sit_up_1min,shuttle_50x8:shuttle_50x8_s,standing_long_jump:standing_long_jump_cm,pull_up:pull_up,run_800m:run_800m_s,run_1000m:run_1000m_s
+{%- endmacro -%}
+
+
+{#- One row per record and scored item (bmi included): the awarded score, the table row's
+    confidence, and the weight of the item in the record's grade band. -#}
+{%- macro fitness_item_scores(measurements, standard, weights) -%}
+{%- set pairs = fitness_item_columns().split(',') %}
+with fitness_base as (
+    select
+        record_key,
+        trim(cast(grade as string)) as grade,
+        case trim(cast(sex as string)) when '1' then 'M' when '2' then 'F' end as sex_code,
+        cast(height_cm as double) as height_cm,
+        cast(weight_kg as double) as weight_kg
+        {%- for pair in pairs %}
+        , cast({{ pair.split(':')[1] }} as double) as {{ pair.split(':')[1] }}
+        {%- endfor %}
+    from {{ measurements }}
+),
+
+fitness_std as (
+    select
+        row_type, item, trim(cast(grade as string)) as grade, sex,
+        cast(score as double) as score,
+        cast(threshold as double) as threshold,
+        direction, category,
+        cast(bmi_min as double) as bmi_min,
+        cast(bmi_max as double) as bmi_max,
+        cast(bonus_points as double) as bonus_points,
+        confidence
+    from {{ standard }}
+),
+
+fitness_weights as (
+    select trim(cast(grade as string)) as grade, sex, item, cast(weight_pct as integer) as weight_pct
+    from {{ weights }}
+),
+
+-- long form: one row per tested item; BMI from height and weight, to 0.1 like the tables
+measured as (
+    {%- for pair in pairs %}
+    select record_key, grade, sex_code, '{{ pair.split(':')[0] }}' as item,
+           {{ pair.split(':')[1] }} as measured_value
+    from fitness_base where {{ pair.split(':')[1] }} is not null
+    union all
+    {%- endfor %}
+    select record_key, grade, sex_code, 'bmi' as item,
+           round(weight_kg / ((height_cm / 100.0) * (height_cm / 100.0)), 1) as measured_value
+    from fitness_base where height_cm > 0 and weight_kg is not null
+),
+
+-- only items the student's grade band weighs are scored
+applicable as (
+    select m.record_key, m.grade, m.sex_code, m.item, m.measured_value, w.weight_pct
+    from measured m
+    join fitness_weights w on w.grade = m.grade and w.sex = m.sex_code and w.item = m.item
+),
+
+-- highest level whose threshold is met (>= higher is better, <= timed runs);
+-- blank thresholds (引体向上 78/74/70/66/62) are not awardable
+awarded as (
+    select a.record_key, a.grade, a.sex_code, a.item, a.measured_value, a.weight_pct,
+           max(s.score) as awarded_score
+    from applicable a
+    left join fitness_std s
+      on s.row_type = 'single_item' and s.item = a.item and s.grade = a.grade and s.sex = a.sex_code
+     and s.threshold is not null
+     and ((s.direction = 'higher_is_better' and a.measured_value >= s.threshold)
+       or (s.direction = 'lower_is_better' and a.measured_value <= s.threshold))
+    where a.item <> 'bmi'
+    group by a.record_key, a.grade, a.sex_code, a.item, a.measured_value, a.weight_pct
+),
+
+table_confidence as (
+    select item, grade, sex, max(case when confidence = 'high' then 0 else 1 end) as has_unverified_rows
+    from fitness_std where row_type = 'single_item'
+    group by item, grade, sex
+),
+
+single_items as (
+    select w.record_key, w.item, w.measured_value, w.weight_pct,
+           coalesce(w.awarded_score, 0) as item_score,
+           cast(null as string) as bmi_category,
+           -- below the lowest level: flag when the table for the item has unverified rows
+           case when w.awarded_score is null then coalesce(t.has_unverified_rows, 1)
+                else max(case when s.confidence = 'high' then 0 else 1 end) end as is_low_confidence_int
+    from awarded w
+    left join fitness_std s
+      on s.row_type = 'single_item' and s.item = w.item and s.grade = w.grade and s.sex = w.sex_code
+     and s.score = w.awarded_score
+    left join table_confidence t on t.item = w.item and t.grade = w.grade and t.sex = w.sex_code
+    group by w.record_key, w.item, w.measured_value, w.weight_pct, w.awarded_score, t.has_unverified_rows
+),
+
+-- BMI tables are per school grade, one table ('U') for university
+bmi_items as (
+    select a.record_key, a.item, a.measured_value, a.weight_pct,
+           coalesce(max(s.score), 0) as item_score,
+           max(s.category) as bmi_category,
+           max(case when s.confidence = 'high' then 0 else 1 end) as is_low_confidence_int
+    from applicable a
+    left join fitness_std s
+      on s.row_type = 'bmi' and s.sex = a.sex_code
+     and s.grade = case when a.grade like 'U%' then 'U' else a.grade end
+     and (s.bmi_min is null or a.measured_value >= s.bmi_min)
+     and (s.bmi_max is null or a.measured_value <= s.bmi_max)
+    where a.item = 'bmi'
+    group by a.record_key, a.item, a.measured_value, a.weight_pct
+),
+
+bonus as (
+    select m.record_key, m.item, max(s.bonus_points) as bonus_points,
+           max(case when s.confidence = 'high' then 0 else 1 end) as is_low_confidence_int
+    from measured m
+    join fitness_std s
+      on s.row_type = 'bonus' and s.item = m.item and s.grade = m.grade and s.sex = m.sex_code
+     and ((s.direction = 'higher_is_better' and m.measured_value >= s.threshold)
+       or (s.direction = 'lower_is_better' and m.measured_value <= s.threshold))
+    group by m.record_key, m.item
+),
+
+scored as (
+    select * from single_items
+    union all
+    select * from bmi_items
+)
+
+select
+    sc.record_key,
+    sc.item,
+    sc.measured_value,
+    sc.weight_pct,
+    sc.item_score,
+    sc.bmi_category,
+    coalesce(b.bonus_points, 0) as bonus_points,
+    case when sc.is_low_confidence_int = 1 or b.is_low_confidence_int = 1 then true else false end
+        as is_low_confidence
+from scored sc
+left join bonus b on b.record_key = sc.record_key and b.item = sc.item
+{%- endmacro -%}
+
+
+{#- One row per record: bmi, bmi_category, <item>_score, standard_score, bonus_score,
+    total_score, level. A record missing an item its grade band requires gets no standard
+    score (is_complete = false) rather than a silently low one. -#}
+{%- macro fitness_record_scores(measurements, item_scores, weights, levels) -%}
+{%- set pairs = fitness_item_columns().split(',') %}
+with record_base as (
+    select record_key,
+           trim(cast(grade as string)) as grade,
+           case trim(cast(sex as string)) when '1' then 'M' when '2' then 'F' end as sex_code
+    from {{ measurements }}
+),
+
+required_items as (
+    select trim(cast(grade as string)) as grade, sex, count(*) as n_required
+    from {{ weights }}
+    group by trim(cast(grade as string)), sex
+),
+
+per_record as (
+    select
+        record_key,
+        count(*) as n_scored,
+        -- weights and scores are whole numbers: the sum is exact, in hundredths of a point
+        sum(weight_pct * item_score) as weighted_sum,
+        sum(bonus_points) as bonus_sum,
+        max(case when is_low_confidence then 1 else 0 end) as any_low_confidence,
+        max(case when item = 'bmi' then measured_value end) as bmi,
+        max(case when item = 'bmi' then bmi_category end) as bmi_category,
+        max(case when item = 'bmi' then item_score end) as bmi_score
+        {%- for pair in pairs %}
+        , max(case when item = '{{ pair.split(':')[0] }}' then item_score end) as {{ pair.split(':')[0] }}_score
+        {%- endfor %}
+    from {{ item_scores }}
+    group by record_key
+),
+
+totals as (
+    select
+        b.record_key,
+        p.bmi, p.bmi_category, p.bmi_score
+        {%- for pair in pairs %}, p.{{ pair.split(':')[0] }}_score{%- endfor %},
+        case when p.n_scored = r.n_required then true else false end as is_complete,
+        case when p.any_low_confidence = 1 then true else false end as is_low_confidence,
+        -- round half up to 0.1 on the exact hundredths
+        case when p.n_scored = r.n_required
+             then floor((p.weighted_sum + 5) / 10.0) / 10.0 end as standard_score,
+        case when p.n_scored = r.n_required then cast(coalesce(p.bonus_sum, 0) as double) end as bonus_score
+    from record_base b
+    left join per_record p on p.record_key = b.record_key
+    left join required_items r on r.grade = b.grade and r.sex = b.sex_code
+),
+
+with_total as (
+    select t.*, t.standard_score + t.bonus_score as total_score
+    from totals t
+),
+
+leveled as (
+    select w.record_key, max(cast(l.min_score as double)) as level_min
+    from with_total w
+    join {{ levels }} l on w.total_score >= cast(l.min_score as double)
+    group by w.record_key
+)
+
+select w.*, l.level
+from with_total w
+left join leveled v on v.record_key = w.record_key
+left join {{ levels }} l on cast(l.min_score as double) = v.level_min
+{%- endmacro -%}
