@@ -140,7 +140,7 @@ def clear_identifiers(spark, lake) -> set[str]:
 
 def test_no_identifier_in_clear_outside_restricted(spark, lake):
     secrets = clear_identifiers(spark, lake)
-    assert len(secrets) > 20
+    assert len(secrets) >= 10  # the check below must have real identifiers to look for
     long_ones = {s for s in secrets if len(s) >= 11}
     tables = support.lake_tables(lake.home)
     outside = {name: p for name, p in tables.items() if not name.startswith("restricted/")}
