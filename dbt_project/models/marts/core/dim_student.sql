@@ -1,0 +1,13 @@
+-- 学生维度: one row per student and school year; pseudonymous keys and demographics, no identifiers.
+select
+    student_key,
+    student_xyear_key,
+    school_year,
+    sex,
+    birth_month,
+    cast(extract(year from birth_month) as integer) as birth_year,
+    ethnicity,
+    hukou_district as hukou_district_code,
+    is_non_beijing,
+    is_on_census_roster
+from {{ ref('int_student__school_years') }}

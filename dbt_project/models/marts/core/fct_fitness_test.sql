@@ -1,0 +1,29 @@
+-- 体质健康测试: one row per student and test year, raw measurements under their silver names.
+with tests as (select * from {{ ref('stg_health__fitness_test') }}),
+schools as (select * from {{ ref('int_school__districts') }})
+
+select
+    {{ edulake_key(['t.student_token', 't.school_year']) }} as fitness_test_key,
+    {{ edulake_student_key('t.student_token', 't.school_year') }} as student_key,
+    {{ edulake_student_xyear_key('t.student_token') }} as student_xyear_key,
+    t.school_year,
+    t.test_date,
+    t.school_id,
+    s.district_code,
+    cast(t.grade as integer) as grade,
+    t.sex,
+    t.height_cm,
+    t.weight_kg,
+    t.lung_ml,
+    t.run_50m_s,
+    t.sit_reach_cm,
+    t.rope_1min,
+    t.sit_up_1min,
+    t.shuttle_50x8_s,
+    t.standing_long_jump_cm,
+    t.pull_up,
+    t.run_800m_s,
+    t.run_1000m_s,
+    t.has_warnings
+from tests as t
+left join schools as s on s.school_id = t.school_id

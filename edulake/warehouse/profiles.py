@@ -1,0 +1,71 @@
+"""dbt profiles, generated at run time under $EDULAKE_HOME (never in the repo: they hold local paths).
+
+Targets:
+  duckdb (default)  the warehouse file being built; the Delta extension from the duckdb-extension-delta
+                    wheel, so nothing downloads (autoinstall off, extension directory under the home)
+  spark             dbt-spark in-process session (scale-out path), Hive metastore under paths().spark_dir
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from edulake import duckdb_extensions
+from edulake.settings import Paths
+
+PROFILE = "edulake"
+TARGETS = ("duckdb", "spark")
+
+
+def dbt_dir(p: Paths) -> Path:
+    """dbt's own state for this home: profiles, target/ (manifest, catalog), logs."""
+    return p.warehouse_dir / "dbt"
+
+
+def profile(p: Paths, database_file: Path, threads: int = 2) -> dict:
+    spark_dir = p.spark_dir
+    derby = spark_dir / "derby"
+    return {
+        PROFILE: {
+            "target": "duckdb",
+            "outputs": {
+                "duckdb": {
+                    "type": "duckdb",
+                    "path": str(database_file),
+                    "threads": threads,
+                    "extensions": [str(duckdb_extensions.extension_path("delta"))],
+                    # must be connection config, not `settings:` (applied too late for the extension dir)
+                    "config_options": {
+                        "extension_directory": str(p.warehouse_dir / "duckdb_extensions"),
+                        "autoinstall_known_extensions": False,
+                        "autoload_known_extensions": False,
+                    },
+                },
+                "spark": {
+                    "type": "spark",
+                    "method": "session",
+                    "host": "NA",
+                    "schema": "core",
+                    "threads": 1,
+                    "server_side_parameters": {
+                        "spark.sql.warehouse.dir": str(spark_dir / "dbt_warehouse"),
+                        "spark.hadoop.javax.jdo.option.ConnectionURL":
+                            f"jdbc:derby:;databaseName={derby / 'metastore_db'};create=true",
+                        "spark.driver.extraJavaOptions": f"-Dderby.system.home={derby}",
+                    },
+                },
+            },
+        }
+    }
+
+
+def write(p: Paths, database_file: Path, threads: int = 2) -> Path:
+    """Write profiles.yml for this home; returns the profiles directory."""
+    folder = dbt_dir(p)
+    folder.mkdir(parents=True, exist_ok=True)
+    (p.warehouse_dir / "duckdb_extensions").mkdir(parents=True, exist_ok=True)
+    (folder / "profiles.yml").write_text(
+        yaml.safe_dump(profile(p, database_file, threads), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return folder

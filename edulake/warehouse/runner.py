@@ -1,0 +1,227 @@
+"""Run `dbt build` programmatically and publish the warehouse atomically.
+
+Publishing: dbt writes into a fresh file beside the published one (a copy of it, so snapshot history
+survives from build to build); only a successful build is renamed over paths().warehouse (os.replace is
+atomic). Readers that opened the old file read-only keep reading it; new readers get the new one; nobody
+ever sees a half-built database, and readers never block the build (DuckDB allows one writer per file,
+and the builder never writes the published file). A failed build is kept as warehouse/last_failed.duckdb
+with the stored test failures, for inspection. Builds of one home are serialised by a lock file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edulake import settings
+from edulake.settings import DBT_PROJECT_DIR, Paths
+from edulake.warehouse import profiles
+
+Events = Callable[[dict], None] | None
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+@dataclass
+class NodeResult:
+    unique_id: str
+    resource_type: str
+    status: str  # success, pass, fail, error, skipped, warn
+    seconds: float
+    message: str = ""
+    failures: int | None = None
+
+
+@dataclass
+class BuildResult:
+    command: str
+    target: str
+    success: bool
+    seconds: float
+    published: Path | None  # the warehouse readers open (None when nothing was published)
+    kept_failed: Path | None = None  # the failed build, kept for inspection
+    nodes: list[NodeResult] = field(default_factory=list)
+    error: str = ""
+
+    def count(self, *statuses: str) -> int:
+        return sum(1 for n in self.nodes if n.status in statuses)
+
+    @property
+    def problems(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("fail", "error", "skipped", "runtime error")]
+
+    def summary(self) -> dict:
+        return {"command": self.command, "target": self.target, "success": self.success,
+                "seconds": round(self.seconds, 1), "published": str(self.published) if self.published else None,
+                "nodes": len(self.nodes), "ok": self.count("success", "pass"), "warn": self.count("warn"),
+                "fail": self.count("fail"), "error": self.count("error", "runtime error"),
+                "skipped": self.count("skipped")}
+
+
+@contextlib.contextmanager
+def _build_lock(p: Paths) -> Iterator[None]:
+    p.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with open(p.warehouse_dir / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second build of the same home waits for the first
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def dbt_vars(p: Paths) -> dict:
+    return {"core:silver_path": str(p.silver)}
+
+
+def dbt_args(command: str | list[str], p: Paths, profiles_dir: Path, target: str, select: str | None = None,
+             full_refresh: bool = False, extra: list[str] | None = None) -> list[str]:
+    state = profiles.dbt_dir(p)
+    args = ([command] if isinstance(command, str) else list(command)) + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(profiles_dir),
+            "--target", target, "--target-path", str(state / "target"), "--log-path", str(state / "logs"),
+            "--vars", json.dumps(dbt_vars(p))]
+    if select:
+        args += ["--select", select]
+    if full_refresh:
+        args.append("--full-refresh")
+    return args + list(extra or [])
+
+
+def _release_duckdb() -> None:
+    """dbt-duckdb keeps its database instance open for the life of the process: close it, so the file is
+    complete (checkpointed) before it is published and the next build can open another file."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            with contextlib.suppress(Exception):
+                DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None
+
+
+LAKE_SCHEMAS = ("silver", "staging")  # views over delta_scan: they need the lake and the extension
+
+
+def _finish(path: Path, strip_lake_views: bool) -> None:
+    """Drop the views that read the lake (readers must not depend on it), then checkpoint so the
+    file is complete on its own before it is renamed."""
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        if strip_lake_views:
+            views = con.execute(
+                "select schema_name, view_name from duckdb_views() where not internal and schema_name in "
+                f"({', '.join('?' for _ in LAKE_SCHEMAS)})", list(LAKE_SCHEMAS)).fetchall()
+            for schema, view in views:
+                con.execute(f'drop view if exists "{schema}"."{view}"')
+            con.execute("drop schema if exists silver cascade")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+
+
+def _callback(on_event: Events):
+    def handle(event) -> None:
+        if on_event is None:
+            return
+        name = event.info.name
+        data = event.data
+        if name in ("LogStartLine",):
+            on_event({"kind": "start", "index": data.index, "total": data.total,
+                      "node": data.node_info.node_name, "description": data.description})
+        elif name in ("LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult", "LogNodeResult"):
+            info = data.node_info
+            on_event({"kind": "done", "index": getattr(data, "index", 0), "total": getattr(data, "total", 0),
+                      "node": info.node_name, "status": info.node_status,
+                      "seconds": round(getattr(data, "execution_time", 0.0), 2)})
+    return handle
+
+
+def _invoke(args: list[str], on_event: Events):
+    from dbt.cli.main import dbtRunner
+
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    return dbtRunner(callbacks=[_callback(on_event)]).invoke(args)
+
+
+def _nodes(run_result) -> list[NodeResult]:
+    out = []
+    for r in getattr(run_result, "results", None) or []:
+        node = r.node
+        out.append(NodeResult(node.unique_id, str(node.resource_type), str(r.status), float(r.execution_time or 0),
+                              r.message or "", r.failures))
+    return out
+
+
+def build(select: str | None = None, target: str = "duckdb", full_refresh: bool = False, docs: bool = False,
+          on_event: Events = None, threads: int = 2) -> BuildResult:
+    """`dbt build` (seeds, models, snapshots, tests) into a fresh warehouse, published when it succeeds.
+
+    `select` is a dbt selection ("marts.core+", "fct_fitness_test"); `docs=True` also runs
+    `dbt docs generate` (catalog and lineage into $EDULAKE_HOME/warehouse/dbt/target)."""
+    if target not in profiles.TARGETS:
+        raise BuildError(f"unknown target {target!r}; choose one of {', '.join(profiles.TARGETS)}")
+    p = settings.paths()
+    if not (p.silver).exists():
+        raise BuildError(f"no silver zone at {p.silver}: ingest first (edulake ingest)")
+    started = time.monotonic()
+    with _build_lock(p):
+        if target != "duckdb":
+            return _build_other(p, select, target, full_refresh, docs, on_event, started, threads)
+        fresh = p.warehouse_dir / f".edulake.build-{uuid.uuid4().hex[:12]}.duckdb"
+        if p.warehouse.exists():
+            shutil.copy2(p.warehouse, fresh)  # keeps the snapshot history; the published file is not touched
+        profiles_dir = profiles.write(p, fresh, threads)
+        try:
+            res = _invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh), on_event)
+            if res.success and docs:
+                docs_res = _invoke(dbt_args(["docs", "generate"], p, profiles_dir, target), on_event)
+                if not docs_res.success:
+                    res = docs_res
+        finally:
+            _release_duckdb()
+        result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
+                             nodes=_nodes(res.result), error=str(res.exception or ""))
+        if fresh.exists():
+            _finish(fresh, strip_lake_views=result.success)
+        if result.success:
+            os.replace(fresh, p.warehouse)
+            result.published = p.warehouse
+        elif fresh.exists():
+            failed = p.warehouse_dir / "last_failed.duckdb"
+            os.replace(fresh, failed)
+            result.kept_failed = failed
+        for leftover in p.warehouse_dir.glob(".edulake.build-*"):
+            leftover.unlink(missing_ok=True)
+        result.seconds = time.monotonic() - started
+        _write_run_record(p, result)
+        return result
+
+
+def _build_other(p, select, target, full_refresh, docs, on_event, started, threads) -> BuildResult:
+    """Non-DuckDB targets write into their own catalog: nothing to publish here."""
+    profiles_dir = profiles.write(p, p.warehouse, threads)
+    res = _invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh), on_event)
+    result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
+                         nodes=_nodes(res.result), error=str(res.exception or ""))
+    _write_run_record(p, result)
+    return result
+
+
+def _write_run_record(p: Paths, result: BuildResult) -> None:
+    """Last build's summary, for `edulake status` and the ops dashboard."""
+    record = dict(result.summary(), finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                  problems=[{"node": n.unique_id, "status": n.status, "message": n.message[:500]}
+                            for n in result.problems])
+    (p.warehouse_dir / "last_build.json").write_text(json.dumps(record, ensure_ascii=False, indent=2),
+                                                     encoding="utf-8")
