@@ -35,3 +35,43 @@ def spark(session_home):
     session = get_spark("edulake-tests")
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def ingested_home(session_home, spark, request) -> Path:
+    """The session home with the generator's clean sources ingested into the lake (ingest_all).
+    Until the generator's `clean_sources` fixture exists, the hand-written sample inbox stands in."""
+    import shutil
+    import sys
+
+    from edulake import settings
+    from edulake.lake import pipeline
+
+    inbox = settings.paths().inbox
+    try:
+        sources = request.getfixturevalue("clean_sources")
+    except pytest.FixtureLookupError:
+        sys.path.insert(0, str(REPO / "tests" / "integration"))
+        import _lake_support
+
+        _lake_support.write_sample_inbox(inbox)
+    else:
+        sources = Path(getattr(sources, "out", sources))
+        if sources.resolve() != inbox.resolve():
+            for feed_dir in (d for d in sources.iterdir() if d.is_dir()):
+                shutil.copytree(feed_dir, inbox / feed_dir.name, dirs_exist_ok=True)
+    results = pipeline.ingest_all(spark)
+    problems = [str(e) for r in results for e in r.errors]
+    assert not problems, problems
+    return session_home
+
+
+@pytest.fixture(scope="session")
+def built_home(ingested_home) -> Path:
+    """ingested_home plus one `edulake.warehouse.build()` (published warehouse/edulake.duckdb);
+    marts, Airflow and Superset tests share this one build per run."""
+    from edulake import warehouse
+
+    result = warehouse.build()
+    assert result.success, [f"{n.status} {n.unique_id}: {n.message}" for n in result.problems] or result.error
+    return ingested_home
