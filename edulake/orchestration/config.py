@@ -1,0 +1,127 @@
+"""The embedded Airflow, configured entirely through environment variables (airflow.cfg is never edited).
+
+- AIRFLOW_HOME = $EDULAKE_HOME/airflow, metadata in SQLite there, DAGs from <repo>/dags.
+- LocalExecutor: Airflow 3 accepts it on SQLite (SQLite serialises the writers; `airflow standalone` itself
+  forces LocalExecutor on SQLite), with small parallelism for 2 cores.
+- api-server on 127.0.0.1:<port> (EDULAKE_AIRFLOW_PORT, default 8080); the execution API URL follows the port,
+  otherwise tasks would call :8080 and fail with "connection refused".
+- Secrets (JWT secret, API secret key, Fernet key, the admin password) are generated once into
+  $EDULAKE_HOME/secrets/ (mode 0600), never into the repo. EDULAKE_AIRFLOW_PASSWORD sets the admin password.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+
+from edulake import settings
+
+DEFAULT_PORT = 8080
+ADMIN_USER = "admin"
+PARALLELISM = 4
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+
+
+def port() -> int:
+    return int(os.environ.get("EDULAKE_AIRFLOW_PORT", DEFAULT_PORT))
+
+
+def base_url(port_: int | None = None) -> str:
+    return f"http://127.0.0.1:{port_ or port()}"
+
+
+def secrets_file() -> Path:
+    return settings.paths().secrets / "airflow.json"
+
+
+def passwords_file() -> Path:
+    """The simple auth manager's users -> passwords file (JSON)."""
+    return settings.paths().secrets / "airflow_passwords.json"
+
+
+def _write_private(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    tmp.replace(path)
+
+
+def ensure_secrets() -> dict[str, str]:
+    """The Airflow secrets of this EDULAKE_HOME, generated on first use."""
+    path = secrets_file()
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "jwt_secret": secrets.token_urlsafe(48),
+        "api_secret_key": secrets.token_urlsafe(32),
+        "fernet_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+    }
+    _write_private(path, json.dumps(values))
+    return values
+
+
+def admin_password() -> str:
+    """EDULAKE_AIRFLOW_PASSWORD if given, else the one generated for this home (kept in secrets/)."""
+    path = passwords_file()
+    current = json.loads(path.read_text()) if path.exists() else {}
+    wanted = os.environ.get("EDULAKE_AIRFLOW_PASSWORD") or current.get(ADMIN_USER) or secrets.token_urlsafe(12)
+    if current.get(ADMIN_USER) != wanted:
+        _write_private(path, json.dumps({**current, ADMIN_USER: wanted}))
+    return wanted
+
+
+def airflow_env(port_: int | None = None, airflow_home: Path | None = None) -> dict[str, str]:
+    """Every setting of the embedded Airflow, as AIRFLOW__* variables (they win over airflow.cfg)."""
+    paths = settings.paths()
+    home = Path(airflow_home or paths.airflow_home)
+    port_ = port_ or port()
+    keys = ensure_secrets()
+    admin_password()  # make sure the passwords file exists before the api-server reads it
+    venv_bin = str(Path(sys.executable).parent)
+    path_var = os.environ.get("PATH", "")
+    return {
+        "EDULAKE_HOME": str(paths.home),
+        "AIRFLOW_HOME": str(home),
+        # `airflow standalone`/the scheduler start subprocesses named `airflow`: the venv's bin must be on PATH
+        "PATH": path_var if venv_bin in path_var.split(os.pathsep) else f"{venv_bin}{os.pathsep}{path_var}",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__FERNET_KEY": keys["fernet_key"],
+        "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords_file()),
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base_url(port_)}/execution/",
+        "AIRFLOW__API__HOST": "127.0.0.1",
+        "AIRFLOW__API__PORT": str(port_),
+        "AIRFLOW__API__BASE_URL": base_url(port_),
+        "AIRFLOW__API__WORKERS": "1",
+        "AIRFLOW__API__SECRET_KEY": keys["api_secret_key"],
+        "AIRFLOW__API__EXPOSE_CONFIG": "False",
+        "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
+        # the worker log server listens too: keep it beside the api port so two homes can run side by side
+        "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(8793 if port_ == DEFAULT_PORT else port_ + 1),
+        # pick up changed DAG files quickly; the files are thin, parsing them is cheap
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+        "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+    }
+
+
+def apply(port_: int | None = None, airflow_home: Path | None = None) -> dict[str, str]:
+    """Configure this process (and its children) for the embedded Airflow. Call before importing airflow."""
+    env = airflow_env(port_, airflow_home)
+    os.environ.update(env)
+    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    return env

@@ -1,0 +1,33 @@
+"""Names shared by the DAG files, the task bodies and the client side (no Airflow import here, so the
+CLI can use them without paying for Airflow)."""
+
+from __future__ import annotations
+
+from edulake import standard
+
+INGEST_PREFIX = "ingest_"
+BUILD_DAG_ID = "build_warehouse"
+OWNER = "edulake"
+
+# One slot: on 2 cores a Spark ingest and a dbt build must not run side by side.
+HEAVY_POOL = "edulake_heavy"
+HEAVY_POOL_DESCRIPTION = "Spark 入湖与 dbt 构建：同一时间只运行一个 (Spark ingest and dbt build, one at a time)"
+
+# the task ids the run log and `edulake run` refer to
+DETECT_TASK = "detect_new_files"
+INGEST_TASK = "ingest"
+PUBLISH_SILVER_TASK = "publish_silver"
+CHECK_REJECTIONS_TASK = "check_rejections"
+BUILD_TASK = "dbt_build"
+
+
+def ingest_dag_id(feed: str) -> str:
+    return f"{INGEST_PREFIX}{feed}"
+
+
+def feed_of(dag_id: str) -> str | None:
+    return dag_id[len(INGEST_PREFIX):] if dag_id.startswith(INGEST_PREFIX) else None
+
+
+def all_dag_ids() -> list[str]:
+    return [ingest_dag_id(f) for f in standard.load().feeds] + [BUILD_DAG_ID]

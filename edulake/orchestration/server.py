@@ -1,0 +1,161 @@
+"""Starting and stopping the embedded Airflow: api-server, scheduler and dag-processor on 127.0.0.1.
+
+The three components rather than `airflow standalone`: standalone also starts a triggerer (no task here
+defers) and hides the components behind one process; here each has its own log under
+$EDULAKE_HOME/logs/airflow/ and its pid in $AIRFLOW_HOME/edulake-airflow.json, so `stop` ends exactly
+the processes it started. Each component runs in its own session (process group): stopping a
+component also ends the workers it spawned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from edulake import settings
+from edulake.orchestration import config
+from edulake.orchestration.client import AirflowClient
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor")
+HEALTHY_COMPONENTS = ("metadatabase", "scheduler", "dag_processor")
+
+
+@dataclass
+class Server:
+    port: int
+    pids: dict[str, int]
+    started_at: str
+    reused: bool = False
+
+    @property
+    def url(self) -> str:
+        return config.base_url(self.port)
+
+    def client(self) -> AirflowClient:
+        return AirflowClient(self.url, config.ADMIN_USER, config.admin_password())
+
+
+def state_file() -> Path:
+    return settings.paths().airflow_home / "edulake-airflow.json"
+
+
+def log_dir() -> Path:
+    return settings.paths().logs / "airflow"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie or a recycled pid that is not ours
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"airflow" in cmdline
+    except OSError:
+        return True
+
+
+def running() -> Server | None:
+    """The Airflow this EDULAKE_HOME started, if all its components are still alive."""
+    path = state_file()
+    if not path.exists():
+        return None
+    state = json.loads(path.read_text())
+    if not all(_alive(pid) for pid in state["pids"].values()):
+        return None
+    return Server(state["port"], state["pids"], state["started_at"], reused=True)
+
+
+def prepare(env: dict[str, str]) -> None:
+    """Migrate the metadata DB and create the pool, in one child process with the embedded config."""
+    subprocess.run([sys.executable, "-m", "edulake.orchestration.inprocess", "prepare"], env=env, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def start(port: int | None = None, timeout: float = 240) -> Server:
+    """Start (or reuse) the embedded Airflow and wait until it is healthy."""
+    current = running()
+    if current is not None:
+        wait_healthy(current, timeout)
+        return current
+    env = {**os.environ, **config.airflow_env(port)}
+    port = int(env["AIRFLOW__API__PORT"])
+    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    try:
+        prepare(env)
+    except subprocess.CalledProcessError as e:
+        raise RuntimeError(f"airflow metadata preparation failed:\n{e.stderr.decode(errors='replace')[-3000:]}") from None
+    logs = log_dir()
+    logs.mkdir(parents=True, exist_ok=True)
+    airflow = str(Path(sys.executable).parent / "airflow")
+    pids = {}
+    for component in COMPONENTS:
+        with open(logs / f"{component}.log", "ab") as out:
+            proc = subprocess.Popen([airflow, component], env=env, cwd=env["AIRFLOW_HOME"], stdout=out,
+                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        pids[component] = proc.pid
+    server = Server(port, pids, dt.datetime.now(dt.UTC).isoformat())
+    state_file().write_text(json.dumps({"port": port, "pids": pids, "started_at": server.started_at}))
+    try:
+        wait_healthy(server, timeout)
+    except Exception:
+        stop()
+        raise
+    return server
+
+
+def unhealthy(health: dict) -> list[str]:
+    return [c for c in HEALTHY_COMPONENTS if (health.get(c) or {}).get("status") != "healthy"]
+
+
+def wait_healthy(server: Server, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    problem = "no answer"
+    while time.monotonic() < deadline:
+        for component, pid in server.pids.items():
+            if not _alive(pid):
+                raise RuntimeError(f"airflow {component} exited; see {log_dir() / (component + '.log')}")
+        try:
+            bad = unhealthy(server.client().health())
+            if not bad:
+                return
+            problem = f"not healthy yet: {', '.join(bad)}"
+        except OSError as e:  # not listening yet
+            problem = str(e)
+        time.sleep(2)
+    raise TimeoutError(f"Airflow not healthy after {timeout:.0f} s ({problem}); logs in {log_dir()}")
+
+
+def stop(timeout: float = 30) -> list[str]:
+    """Stop the components this home started (SIGTERM to each process group, SIGKILL after `timeout`)."""
+    path = state_file()
+    if not path.exists():
+        return []
+    pids = json.loads(path.read_text())["pids"]
+    stopped = []
+    for component, pid in pids.items():
+        if _alive(pid):
+            try:
+                os.killpg(pid, signal.SIGTERM)
+                stopped.append(component)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(p) for p in pids.values()):
+        time.sleep(0.5)
+    for pid in pids.values():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    path.unlink(missing_ok=True)
+    return stopped
