@@ -1,0 +1,57 @@
+-- 学位预测回测: MAPE of the ratio method and of the naive baseline (last year's intake), for
+-- grade 1 and grade 7, per district and for the city (districts summed before the error is
+-- taken), with the share of actuals inside the prediction interval.
+with points as (
+    select * from {{ ref('enrollment_intake_backtest_points') }}
+),
+
+city_points as (
+    select school_year, grade,
+           sum(actual) as actual, sum(forecast) as forecast, sum(naive_forecast) as naive_forecast
+    from points
+    group by school_year, grade
+),
+
+district_level as (
+    select 'district' as scope, district_code, grade,
+           count(*) as points,
+           avg(ape) as mape,
+           avg(naive_ape) as naive_mape,
+           avg(case when is_in_interval then 1.0 when not is_in_interval then 0.0 end) as interval_coverage
+    from points
+    group by district_code, grade
+),
+
+district_overall as (
+    select 'district_all' as scope, '全部' as district_code, grade,
+           count(*) as points,
+           avg(ape) as mape,
+           avg(naive_ape) as naive_mape,
+           avg(case when is_in_interval then 1.0 when not is_in_interval then 0.0 end) as interval_coverage
+    from points
+    group by grade
+),
+
+city_level as (
+    select 'city' as scope, '全部' as district_code, grade,
+           count(*) as points,
+           avg(abs(forecast - actual) / actual) as mape,
+           avg(abs(naive_forecast - actual) / actual) as naive_mape,
+           cast(null as double) as interval_coverage
+    from city_points
+    group by grade
+),
+
+unioned as (
+    select * from district_level
+    union all
+    select * from district_overall
+    union all
+    select * from city_level
+)
+
+select
+    u.*,
+    case when u.mape < u.naive_mape then true else false end as beats_naive,
+    {{ var('enrollment:ratio_window') }} as ratio_window
+from unioned u

@@ -1,0 +1,41 @@
+-- 学位缺口: forecast demand (students of 小学 / 初中) per district and school year against the
+-- supply of 核定学位 (planned places, fct_school_condition) of the latest reported year, held
+-- constant. place_gap > 0 = shortage. The demand bounds add the grades' bounds (a cautious,
+-- fully correlated reading).
+with demand as (
+    select district_code, school_year, stage,
+           sum(forecast) as demand,
+           sum(forecast_lower) as demand_lower,
+           sum(forecast_upper) as demand_upper,
+           count(*) as grades_forecast
+    from {{ ref('enrollment_demand_forecast') }}
+    where stage in ('小学', '初中')
+    group by district_code, school_year, stage
+),
+
+supply_year as (
+    select max(school_year) as supply_year from {{ ref('fct_school_condition') }}
+),
+
+supply as (
+    select c.district_code, c.stage, max(c.school_year) as supply_year, sum(c.planned_places) as planned_places
+    from {{ ref('fct_school_condition') }} c
+    join supply_year y on c.school_year = y.supply_year
+    group by c.district_code, c.stage
+)
+
+select
+    d.district_code,
+    d.school_year,
+    d.stage,
+    d.grades_forecast,
+    round(d.demand, 0) as demand,
+    round(d.demand_lower, 0) as demand_lower,
+    round(d.demand_upper, 0) as demand_upper,
+    s.planned_places,
+    s.supply_year,
+    round(d.demand - s.planned_places, 0) as place_gap,
+    round(d.demand_upper - s.planned_places, 0) as place_gap_upper,
+    case when d.demand > s.planned_places then true else false end as has_shortage
+from demand d
+left join supply s on s.district_code = d.district_code and s.stage = d.stage

@@ -1,0 +1,38 @@
+-- 体测成绩: one row per student and test year, scored by the 2014 standard.
+with scores as (
+    {{ fitness_record_scores(ref('int_health__fitness_measurements'),
+                             ref('int_health__fitness_item_scores'),
+                             ref('health_fitness_item_weights'),
+                             ref('health_fitness_levels')) }}
+)
+
+select
+    m.record_key as fitness_test_key,
+    m.student_key,
+    m.student_xyear_key,
+    m.school_id,
+    m.district_code,
+    m.school_year,
+    m.grade,
+    m.sex,
+    s.bmi,
+    s.bmi_category,
+    s.bmi_score,
+    s.lung_score,
+    s.run_50m_score,
+    s.sit_reach_score,
+    s.rope_1min_score,
+    s.sit_up_1min_score,
+    s.shuttle_50x8_score,
+    s.standing_long_jump_score,
+    s.pull_up_score,
+    s.run_800m_score,
+    s.run_1000m_score,
+    s.standard_score,
+    s.bonus_score,
+    s.total_score,
+    s.level,
+    s.is_complete,
+    s.is_low_confidence
+from {{ ref('int_health__fitness_measurements') }} m
+join scores s on s.record_key = m.record_key

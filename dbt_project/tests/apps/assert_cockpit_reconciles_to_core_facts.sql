@@ -1,0 +1,56 @@
+/*
+What: every unsuppressed cockpit count equals the same count taken straight from the core facts —
+  students by 学段 and in total (fct_enrollment, enrolled), schools, teachers (fct_school_condition),
+  fitness records scored (fct_fitness_test), screened students (fct_vision_screening) — for the city
+  and each district, every school year.
+When it matters: a leader's headline figure that disagrees with the detailed facts destroys trust in
+  the cockpit; a mismatch means a filter or join in the marts dropped or doubled rows.
+How to resolve: the failing rows name the KPI, district and year with both figures; compare the mart
+  model feeding that KPI (int_cockpit__kpi_values, health_*_summary) with the fact's grain.
+*/
+with facts as (
+    select school_year, {{ known_district('district_code') }} as district_code,
+           case stage when '小学' then 'students_primary' when '初中' then 'students_junior_secondary'
+                      else 'students_senior_secondary' end as kpi,
+           count(*) as expected
+    from {{ ref('fct_enrollment') }} where is_enrolled group by 1, 2, 3
+    union all
+    select school_year, {{ known_district('district_code') }}, 'students_total', count(*)
+    from {{ ref('fct_enrollment') }} where is_enrolled group by 1, 2
+    union all
+    select school_year, {{ known_district('district_code') }}, 'schools', count(distinct school_id)
+    from {{ ref('fct_enrollment') }} where is_enrolled group by 1, 2
+    union all
+    select school_year, {{ known_district('district_code') }}, 'teachers', sum(full_time_teachers)
+    from {{ ref('fct_school_condition') }} group by 1, 2
+    union all
+    select school_year, {{ known_district('district_code') }}, 'myopia_rate', count(*)
+    from {{ ref('fct_vision_screening') }} group by 1, 2
+),
+
+with_city as (
+    select school_year, district_code, kpi, expected from facts
+    union all
+    select school_year, '全部', kpi, sum(expected) from facts group by school_year, kpi
+),
+
+published as (
+    select school_year, district_code, kpi,
+           case when kpi = 'myopia_rate' then denominator else numerator end as published
+    from {{ ref('cockpit_kpis') }}
+    where not is_suppressed
+)
+
+select f.school_year, f.district_code, f.kpi, f.expected, p.published
+from with_city f
+join published p on p.school_year = f.school_year and p.district_code = f.district_code and p.kpi = f.kpi
+where p.published <> f.expected
+
+union all
+
+-- a figure present in the facts must be published (suppressed or not)
+select f.school_year, f.district_code, f.kpi, f.expected, null
+from with_city f
+left join {{ ref('cockpit_kpis') }} k
+  on k.school_year = f.school_year and k.district_code = f.district_code and k.kpi = f.kpi
+where k.kpi is null
