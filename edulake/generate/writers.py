@@ -1,0 +1,154 @@
+"""Writing source files as the source systems do: CSV in the declared encoding, XLSX workbooks.
+
+Both are streamed (a file is written in chunks, so a city-wide exam file never sits in memory) and
+byte-for-byte deterministic: no timestamps, fixed ZIP entry dates. The XLSX writer emits the sheet XML
+directly with inline strings: about 20x faster than openpyxl's write-only mode at Beijing scale, and
+read back by both python-calamine and openpyxl (tests check this).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from edulake import standard
+
+NUMERIC_TYPES = ("integer", "decimal")
+
+
+class CsvWriter:
+    def __init__(self, path: Path, table: standard.Table):
+        self.path = path
+        self.encoding = table.encoding
+        self.rows = 0
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = path.open("wb")
+        header = ",".join(_quote(c) for c in table.columns) + "\n"
+        self._f.write(header.encode(self.encoding))
+
+    def write(self, df: pd.DataFrame) -> None:
+        if len(df) == 0:
+            return
+        arrays = {c: pa.array(df[c].to_numpy(dtype=object), pa.string()) for c in df.columns}
+        buf = io.BytesIO()
+        pacsv.write_csv(pa.table(arrays), buf, pacsv.WriteOptions(include_header=False, quoting_style="needed",
+                                                                  batch_size=1 << 16))
+        data = buf.getvalue()
+        if self.encoding.lower().replace("-", "") not in ("utf8", "utf8sig"):
+            data = data.decode("utf-8").encode(self.encoding)
+        self._f.write(data.replace(b"\r\n", b"\n"))
+        self.rows += len(df)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def _quote(text: str) -> str:
+    return f'"{text}"' if any(c in text for c in ',"\n') else text
+
+
+_CONTENT_TYPES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>"""
+_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"""
+_WORKBOOK = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="{name}" sheetId="1" r:id="rId1"/></sheets></workbook>"""
+_WORKBOOK_RELS = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"""
+_STYLES = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><fonts count="1"><font><sz val="11"/><name val="宋体"/></font></fonts><fills count="1"><fill><patternFill patternType="none"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf/></cellStyleXfs><cellXfs count="1"><xf xfId="0"/></cellXfs></styleSheet>"""
+_SHEET_HEAD = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"""
+_SHEET_TAIL = "</sheetData></worksheet>"
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _letters(i: int) -> str:
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _escape(values: np.ndarray) -> np.ndarray:
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
+        values = np.strings.replace(values, a, b)
+    return values
+
+
+class XlsxWriter:
+    """One sheet; numbers in numeric columns as numeric cells (as Excel keeps them), the rest as text."""
+
+    def __init__(self, path: Path, table: standard.Table, sheet: str):
+        self.path = path
+        self.rows = 0
+        self.numeric = [f.type in NUMERIC_TYPES for f in table.fields]
+        self.letters = [_letters(i) for i in range(len(table.fields))]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._zip = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1)
+        for name, text in (("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS),
+                           ("xl/workbook.xml", _WORKBOOK.format(name=sheet)),
+                           ("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS), ("xl/styles.xml", _STYLES)):
+            self._zip.writestr(self._info(name), text)
+        self._sheet = self._zip.open(self._info("xl/worksheets/sheet1.xml"), "w", force_zip64=True)
+        self._sheet.write(_SHEET_HEAD.encode())
+        header = pd.DataFrame([table.columns], columns=table.columns)
+        self._rows(header, numeric=False)
+
+    @staticmethod
+    def _info(name: str) -> zipfile.ZipInfo:
+        info = zipfile.ZipInfo(name, date_time=_EPOCH)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        # fast: the sheets are large and compress well anyway (the attribute's name in Python 3.11)
+        info._compresslevel = 1
+        info.external_attr = 0o644 << 16
+        return info
+
+    def write(self, df: pd.DataFrame) -> None:
+        if len(df):
+            self._rows(df, numeric=True)
+            self.rows += len(df)
+
+    def _rows(self, df: pd.DataFrame, numeric: bool) -> None:
+        first = self.rows + 1 + (1 if numeric else 0)
+        row_no = np.arange(first, first + len(df)).astype(str)
+        xml = np.strings.add(np.strings.add('<row r="', row_no), '">')
+        for j, col in enumerate(df.columns):
+            text = df[col].to_numpy(dtype=str)
+            ref = np.strings.add(self.letters[j], row_no)
+            empty = text == ""
+            if numeric and self.numeric[j]:
+                is_num = pd.Series(text).str.fullmatch(r"-?\d+(\.\d+)?").to_numpy()
+            else:
+                is_num = np.zeros(len(text), bool)
+            escaped = _escape(text)
+            as_num = np.strings.add(np.strings.add(np.strings.add(np.strings.add('<c r="', ref), '"><v>'), escaped), "</v></c>")
+            space = np.where(np.strings.strip(text) != text, ' xml:space="preserve"', "")
+            as_str = np.strings.add(np.strings.add(np.strings.add(np.strings.add(np.strings.add(
+                '<c r="', ref), '" t="inlineStr"><is><t'), space), ">"), np.strings.add(escaped, "</t></is></c>"))
+            cell = np.where(empty, "", np.where(is_num, as_num, as_str))
+            xml = np.strings.add(xml, cell)
+        xml = np.strings.add(xml, "</row>")
+        self._sheet.write("".join(xml.tolist()).encode("utf-8"))
+
+    def close(self) -> None:
+        self._sheet.write(_SHEET_TAIL.encode())
+        self._sheet.close()
+        self._zip.close()
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
