@@ -75,3 +75,33 @@ def built_home(ingested_home) -> Path:
     result = warehouse.build()
     assert result.success, [f"{n.status} {n.unique_id}: {n.message}" for n in result.problems] or result.error
     return ingested_home
+
+
+class GeneratedSources(tuple):
+    """(out dir, manifest) of one generator run; `.out` is the folder (what ingested_home copies)."""
+
+    @property
+    def out(self) -> Path:
+        return self[0]
+
+    @property
+    def manifest(self) -> dict:
+        return self[1]
+
+
+@pytest.fixture(scope="session")
+def generated_sources(tmp_path_factory) -> GeneratedSources:
+    """The generator at test scale (0.002, seed 7) with the default defect rate: (dir, manifest)."""
+    from edulake.generate import run_generate
+
+    out = tmp_path_factory.mktemp("generated_sources")
+    return GeneratedSources((out, run_generate(scale=0.002, seed=7, out=out, progress=False)))
+
+
+@pytest.fixture(scope="session")
+def clean_sources(tmp_path_factory) -> GeneratedSources:
+    """The same, without defects (defect_rate=0): every row satisfies the standard."""
+    from edulake.generate import run_generate
+
+    out = tmp_path_factory.mktemp("clean_sources")
+    return GeneratedSources((out, run_generate(scale=0.002, seed=7, out=out, defect_rate=0, progress=False)))
