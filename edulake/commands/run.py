@@ -12,7 +12,6 @@ Airflow is left running, so the UI stays reachable; `edulake airflow stop` ends 
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 
 import click
@@ -42,6 +41,9 @@ def run(scale: float, seed: int, generate: bool, port: int | None, stop_after: b
     paths = settings.paths()
     started = time.monotonic()
     console.print(f"EDULAKE_HOME = {paths.home}")
+    from edulake.commands.setup import ensure_pseudonym_key
+
+    ensure_pseudonym_key()  # the ingest tasks pseudonymise with it; `make run` has made it already
     if generate:
         _generate(console, scale, seed, paths.inbox)
 
@@ -112,32 +114,28 @@ def _build(console: Console, client, runs: dict[str, dict], timeout: float) -> d
     when the warehouse is already built from the current silver, and builds when a previous build failed)."""
     from edulake.orchestration import names
 
-    emitted = [e for d, r in runs.items() for e in client.asset_events(d, r["run_id"])]
+    def events() -> list[dict]:
+        return [e for d, r in runs.items() if r.get("run_id") for e in client.asset_events(d, r["run_id"])]
+
     dag_id = names.BUILD_DAG_ID
-    if not emitted:
+    if not events():
         run_id = client.trigger(dag_id, note="edulake run: no silver change")["dag_run_id"]
         return _wait(console, client, dag_id, run_id, timeout)
-    last_event = max(_when(e["timestamp"]) for e in emitted)
     deadline = time.monotonic() + timeout
-    with console.status(f"{dag_id}: 等待由资产触发的构建 (waiting for the asset-triggered build) ..."):
+    with console.status(f"{dag_id}: 等待由资产触发的构建 (waiting for the scheduler to queue the build) ..."):
         while True:
-            # asset-triggered runs queue one at a time (max_active_runs=1); the last one covers every event
-            build_runs = [r for r in client.dag_runs(dag_id, limit=10) if r.get("run_type") == "asset_triggered"
-                          and _when(r.get("queued_at") or r["run_after"]) >= last_event]
-            if build_runs and all(r["state"] in ("success", "failed") for r in client.dag_runs(dag_id, limit=10)):
+            emitted = events()
+            if all(e["created_dagruns"] for e in emitted):
                 break
             if time.monotonic() > deadline:
-                raise click.ClickException(f"{dag_id} did not finish within {timeout} s")
+                raise click.ClickException(f"no {dag_id} run was created for this run's silver Assets")
             time.sleep(3)
-    latest = build_runs[0]
-    tasks = {ti["task_id"]: ti.get("state") for ti in client.task_instances(dag_id, latest["dag_run_id"])}
-    for r in reversed(build_runs):
-        console.log(f"{dag_id} {r['dag_run_id']}: [{STYLE.get(r['state'], 'white')}]{r['state']}[/]")
-    return {"run_id": latest["dag_run_id"], "state": latest["state"], "tasks": tasks}
-
-
-def _when(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
+    # one run per burst of events; they queue one at a time (max_active_runs=1), the last sees every change
+    run_ids = sorted({c["run_id"] for e in emitted for c in e["created_dagruns"] if c["dag_id"] == dag_id})
+    results = [_wait(console, client, dag_id, run_id, timeout) for run_id in run_ids]
+    for r in results[:-1]:
+        console.log(f"{dag_id} {r['run_id']}: [{STYLE.get(r['state'], 'white')}]{r['state']}[/]")
+    return results[-1]
 
 
 def _report(console: Console, runs: dict[str, dict], url: str, seconds: float) -> None:

@@ -69,7 +69,7 @@ def _dag_record(context, state: str) -> RunRecord:
     dag = context.get("dag")
     dag_id = getattr(dag_run, "dag_id", None) or getattr(dag, "dag_id", None)
     run_id = getattr(dag_run, "run_id", None) or context.get("run_id")
-    reason = context.get("reason")
+    reason = context.get("reason") if state == "failed" else None  # Airflow passes "success" on success
     if state == "failed":
         # the DAG row names what failed: the reasons the failed tasks already recorded for this run
         failed = [r for r in runlog.read(

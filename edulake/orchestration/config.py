@@ -22,7 +22,7 @@ from edulake import settings
 
 DEFAULT_PORT = 8080
 ADMIN_USER = "admin"
-PARALLELISM = 4
+PARALLELISM = 2  # 2 cores; Spark and dbt also share the one heavy-pool slot
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 
 
