@@ -13,7 +13,7 @@ publish_silver    runs when at least one batch reached silver; good batches are 
 check_rejections  a rejected batch fails the run with the file, batch and reason (also in ops/runs).
 
 Re-process a batch after a fix: trigger with conf {"reprocess": ["<batch_id>"]}
-(`edulake airflow reprocess <batch_id>`). The work lives in edulake.orchestration.tasks; this file only wires it.
+(`edulake airflow reprocess <feed> <batch_id>`). The work lives in edulake.orchestration.tasks; this file only wires it.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def ingest_dag(feed: str) -> DAG:
         dag_id=names.ingest_dag_id(feed),
         description=f"{spec.label}入湖: inbox/{feed} → landing → bronze → 校验 → silver",
         doc_md=__doc__,
-        schedule=None,  # triggered by `edulake run`, an operator, or the file drop (see README)
+        schedule=None,  # triggered by `edulake run` or an operator (UI, `edulake airflow trigger <feed>`)
         start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
         catchup=False,
         max_active_runs=1,  # two runs of one feed would race on its ledger rows

@@ -112,9 +112,10 @@ def airflow_env(port_: int | None = None, airflow_home: Path | None = None) -> d
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
         # the worker log server listens too: keep it beside the api port so two homes can run side by side
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(8793 if port_ == DEFAULT_PORT else port_ + 1),
-        # pick up changed DAG files quickly; the files are thin, parsing them is cheap
-        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
-        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+        # the DAG files change only with the code: re-parse every 2 min (each parse costs ~1 CPU-second,
+        # which 2 busy cores notice), look for new files every minute
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "120",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
     }
 
