@@ -83,8 +83,30 @@ def _generate(console: Console, scale: float, seed: int, inbox) -> None:
     except ImportError as e:
         raise click.ClickException(f"the generator is not available ({e}); use --no-generate with files in "
                                    f"{inbox}") from None
+    if _already_generated(inbox, scale, seed):
+        console.print(f"源数据已生成 (same scale {scale} and seed {seed}, files unchanged): {inbox}")
+        return
     console.print(f"生成模拟源数据 scale={scale} seed={seed} -> {inbox}")
     run_generate(scale=scale, seed=seed, out=inbox, progress=True)
+
+
+def _already_generated(inbox, scale: float, seed: int) -> bool:
+    """The generator is deterministic: when its manifest says same scale and seed and every file it lists is
+    there with its checksum, generating again would write the same bytes (a rerun need not pay for it)."""
+    import hashlib
+    import json
+
+    manifest_path = inbox / "defects.json"
+    if not manifest_path.exists():
+        return False
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    if manifest.get("scale") != scale or manifest.get("seed") != seed:
+        return False
+    for name, meta in manifest.get("files", {}).items():
+        path = inbox / name
+        if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != meta.get("sha256"):
+            return False
+    return True
 
 
 def _run_dags(console: Console, client, dag_ids: list[str], timeout: float) -> dict[str, dict]:
