@@ -16,7 +16,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
 from edulake import standard
 
@@ -69,9 +68,10 @@ class Injector:
             out.append(k)
         return out
 
-    def inject(self, table: standard.Table, df: pd.DataFrame, file: str, rng: np.random.Generator,
-               row_offset: int = 0) -> tuple[pd.DataFrame, list[dict]]:
-        n = len(df)
+    def inject(self, table: standard.Table, df: dict[str, np.ndarray], file: str, rng: np.random.Generator,
+               row_offset: int = 0) -> tuple[dict[str, np.ndarray], list[dict]]:
+        """Defects for the rows of one file (or one part of it, starting after `row_offset` rows)."""
+        n = len(next(iter(df.values())))
         count = min(int(rng.binomial(n, self.rate)) if self.rate > 0 else 0, n // 3)
         if count == 0:
             return df, []
@@ -79,7 +79,7 @@ class Injector:
         used = np.zeros(n, bool)
         copies: list[tuple[int, dict, int]] = []  # (source row, values, position key)
         found: list[tuple[int, str, Target]] = []  # (row index or -(copy number)-1, kind, target)
-        values = {c: df[c].to_numpy(dtype=object, copy=True) for c in df.columns}
+        values = {c: np.asarray(a, dtype=object).copy() for c, a in df.items()}
         for _ in range(count):
             t = self.turn.get(table.qualified_name, 0)
             self.turn[table.qualified_name] = t + 1
@@ -103,15 +103,14 @@ class Injector:
                 break
         keys = np.arange(n, dtype=float)
         if copies:
-            extra = pd.DataFrame([c for _, c, _ in copies], columns=df.columns)
+            # a copy lands somewhere after its source row, as a re-sent record does
             keys = np.concatenate([keys, np.array([p + 0.5 for _, _, p in copies]) + np.arange(len(copies)) * 1e-6])
-            out = pd.concat([pd.DataFrame(values), extra], ignore_index=True)
-        else:
-            out = pd.DataFrame(values)
+            for c in values:
+                values[c] = np.concatenate([values[c], np.array([copy[c] for _, copy, _ in copies], dtype=object)])
         order = np.argsort(keys, kind="stable")
         position = np.empty(len(order), np.int64)
         position[order] = np.arange(len(order))
-        out = out.iloc[order].reset_index(drop=True)
+        out = {c: a[order] for c, a in values.items()}
         defects = []
         for row, kind, target in found:
             at = n + (-row - 1) if row < 0 else row

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-import pandas as pd
 
 from edulake import settings, standard
 from edulake.generate import world
@@ -21,13 +20,14 @@ GRADE_NAMES = ["", "一年级", "二年级", "三年级", "四年级", "五年�
 CLASS_SIZE = (40, 45, 45)
 
 
-def frame(table: standard.Table, values: dict[str, np.ndarray]) -> pd.DataFrame:
+def frame(table: standard.Table, values: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """{source column: str array} in the standard's column order (fields without a value are blank)."""
     n = len(next(iter(values.values())))
     cols = {}
     for f in table.fields:
         v = values.get(f.name)
-        cols[f.column] = np.full(n, "", dtype=object) if v is None else np.asarray(v, dtype=object)
-    return pd.DataFrame(cols)
+        cols[f.column] = np.full(n, "", dtype=object) if v is None else np.asarray(v)
+    return cols
 
 
 def _dates(days: np.ndarray) -> np.ndarray:

@@ -14,7 +14,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -34,10 +33,11 @@ class CsvWriter:
         header = ",".join(_quote(c) for c in table.columns) + "\n"
         self._f.write(header.encode(self.encoding))
 
-    def write(self, df: pd.DataFrame) -> None:
-        if len(df) == 0:
+    def write(self, df: dict[str, np.ndarray]) -> None:
+        n = _length(df)
+        if n == 0:
             return
-        arrays = {c: pa.array(df[c].to_numpy(dtype=object), pa.string()) for c in df.columns}
+        arrays = {c: pa.array(a, pa.string()) for c, a in df.items()}
         buf = io.BytesIO()
         pacsv.write_csv(pa.table(arrays), buf, pacsv.WriteOptions(include_header=False, quoting_style="needed",
                                                                   batch_size=1 << 16))
@@ -45,10 +45,14 @@ class CsvWriter:
         if self.encoding.lower().replace("-", "") not in ("utf8", "utf8sig"):
             data = data.decode("utf-8").encode(self.encoding)
         self._f.write(data.replace(b"\r\n", b"\n"))
-        self.rows += len(df)
+        self.rows += n
 
     def close(self) -> None:
         self._f.close()
+
+
+def _length(df: dict[str, np.ndarray]) -> int:
+    return len(next(iter(df.values()))) if df else 0
 
 
 def _quote(text: str) -> str:
@@ -96,8 +100,7 @@ class XlsxWriter:
             self._zip.writestr(self._info(name), text)
         self._sheet = self._zip.open(self._info("xl/worksheets/sheet1.xml"), "w", force_zip64=True)
         self._sheet.write(_SHEET_HEAD.encode())
-        header = pd.DataFrame([table.columns], columns=table.columns)
-        self._rows(header, numeric=False)
+        self._rows({c: np.array([c]) for c in table.columns}, numeric=False)
 
     @staticmethod
     def _info(name: str) -> zipfile.ZipInfo:
@@ -108,18 +111,19 @@ class XlsxWriter:
         info.external_attr = 0o644 << 16
         return info
 
-    def write(self, df: pd.DataFrame) -> None:
-        if len(df):
+    def write(self, df: dict[str, np.ndarray]) -> None:
+        if _length(df):
             self._rows(df, numeric=True)
-            self.rows += len(df)
+            self.rows += _length(df)
 
-    def _rows(self, df: pd.DataFrame, numeric: bool) -> None:
+    def _rows(self, df: dict[str, np.ndarray], numeric: bool) -> None:
         """The rows' XML, built column by column with Arrow compute kernels (no Python loop per cell)."""
         first = self.rows + 1 + (1 if numeric else 0)
-        row_no = pc.cast(pa.array(np.arange(first, first + len(df))), pa.string())
+        n = _length(df)
+        row_no = pc.cast(pa.array(np.arange(first, first + n)), pa.string())
         cells = [pc.binary_join_element_wise('<row r="', row_no, '">', "")]
-        for j, col in enumerate(df.columns):
-            text = pa.array(df[col].to_numpy(dtype=object), pa.string())
+        for j, values in enumerate(df.values()):
+            text = pa.array(values, pa.string())
             escaped = text
             for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
                 escaped = pc.replace_substring(escaped, a, b)
