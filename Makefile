@@ -6,7 +6,7 @@ export UV_LINK_MODE ?= copy
 UV := python3 -m uv
 SCALE ?= 0.01
 
-.PHONY: install run test lint clean-var
+.PHONY: install browser run test lint clean-var
 
 # uv from PyPI if the machine lacks it; the locked environment; Delta jars; the pseudonym key.
 install:
@@ -17,7 +17,12 @@ install:
 run: install
 	$(UV) run edulake run --scale $(SCALE)
 
-test: install
+# Headless Chromium and CJK fonts for the cockpit's screenshot tests (Debian apt), when missing.
+browser:
+	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
+
+test: install browser
 	$(UV) run pytest -q
 
 lint: install
