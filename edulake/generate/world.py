@@ -56,10 +56,10 @@ STAGES = ("小学", "初中", "高中")
 STAGE_OF_GRADE = np.array([-1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 2, 2, 2])  # grade 1..12 -> stage index
 ENTRY_GRADES = (1, 7, 10)
 # Leaving Beijing's schools after grade g (index g), by hukou: 0 京籍, 1 非京籍. Non-Beijing pupils
-# mostly leave before 中考 (they may not sit it for a Beijing 普通高中); ~30% of 京籍 go to vocational school.
+# mostly leave before 中考 (few may sit it for a Beijing 普通高中); some 京籍 pupils go to vocational school.
 LEAVE = np.array([
-    [0, .010, .010, .010, .010, .010, .020, .008, .008, .300, .004, .004, 0],
-    [0, .020, .020, .020, .020, .020, .120, .020, .020, .800, .010, .010, 0],
+    [0, .010, .010, .010, .010, .010, .020, .008, .008, .120, .004, .004, 0],
+    [0, .020, .020, .020, .020, .020, .120, .020, .020, .550, .010, .010, 0],
 ])
 JOIN = np.array([0, 0, .02, .015, .015, .012, .010, .04, .012, .008, .015, .004, .002])  # joiners per grade-1 entrant
 STAY = 0.92  # share of a district's 户籍 births that start school in that district
