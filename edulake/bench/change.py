@@ -40,9 +40,25 @@ def source_files(sources: Path) -> list[Path]:
 
 
 def file_year(path: Path) -> int | None:
-    """The school year a delivery belongs to, from its name (学籍名册_2024_110101.csv); None for reference."""
+    """The school year a delivery belongs to; None for reference data (no 学年 column).
+
+    CSV deliveries carry it in their first data row (an exam's file name has the calendar year it
+    is held in: 考试成绩_GK-2026 belongs to school year 2025); XLSX deliveries name it (办学条件_2024_…)."""
+    table = table_for(standard.load().feed(path.parent.name), path.name)
+    year_field = next((f for f in table.fields if f.name == "school_year"), None)
+    if year_field is None:
+        return None
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding=table.encoding or "utf-8", newline="") as fh:
+            reader = csv.reader(fh)
+            header = [h.strip().lstrip("\ufeff") for h in next(reader)]
+            first = next(reader, None)
+        if first and year_field.column in header:
+            value = first[header.index(year_field.column)].strip()
+            if value.isdigit():
+                return int(value)
     years = [int(y) for y in YEAR.findall(path.stem)]
-    return max(years) if years else None
+    return min(years) if years else None
 
 
 def corrected_field(table: Table) -> Field | None:
@@ -91,7 +107,8 @@ def cut(sources: Path, work: Path, manifest_rows: dict[str, int]) -> dict[str, D
     """Write the refresh and change deliveries under `work`; return all three deliveries."""
     std = standard.load()
     files = source_files(sources)
-    last = max(y for y in map(file_year, files) if y is not None)
+    years = {f: file_year(f) for f in files}
+    last = max(y for y in years.values() if y is not None)
     backfill, refresh, change = Delivery("backfill"), Delivery("refresh"), Delivery("change")
     for d in (refresh, change):
         shutil.rmtree(work / d.name, ignore_errors=True)
@@ -100,7 +117,7 @@ def cut(sources: Path, work: Path, manifest_rows: dict[str, int]) -> dict[str, D
     headers: dict[tuple[str, str], list[str]] = {}
     for path in files:
         rel = f"{path.parent.name}/{path.name}"
-        if file_year(path) != last:
+        if years[path] != last:
             backfill.files.append(path)
             backfill.rows += manifest_rows[rel]
             continue

@@ -21,7 +21,10 @@ def generate(params: dict) -> dict:
 
 
 def _lake_step(step: str) -> dict:
+    from edulake.commands.setup import ensure_pseudonym_key
     from edulake.lake import ledger, pipeline
+
+    ensure_pseudonym_key()  # the bench's own lake gets its own key, as `edulake setup` makes one
     from edulake.lake.spark import get_spark
 
     spark = get_spark(f"edulake-bench-{step}")
