@@ -332,3 +332,19 @@ def test_rows_without_defects_are_clean(generated_sources):
         assert _violations(STD.table(name), clean) == []
         if name == "enrollment.roster":
             assert clean["身份证号"].map(idcard.is_valid).all()
+
+
+def test_cli_options(tmp_path):
+    from click.testing import CliRunner
+
+    from edulake.cli import main
+
+    out = tmp_path / "src"
+    result = CliRunner().invoke(main, ["generate", "--scale", "0.001", "--seed", "2", "--years", "2025-2025",
+                                       "--defect-rate", "0", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    manifest = (out / "defects.json").read_text(encoding="utf-8")
+    assert '"years": [\n  2025,\n  2025\n ]' in manifest and '"defects": []' in manifest
+    assert (out / "enrollment" / "学籍名册_2025_110108.csv").exists()
+    bad = CliRunner().invoke(main, ["generate", "--years", "2025-2018", "--out", str(out), "--quiet"])
+    assert bad.exit_code != 0 and "2025-2018" in bad.output
