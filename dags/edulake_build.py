@@ -5,7 +5,8 @@ Scheduled on the silver Assets: any ingest DAG that loads a batch triggers it.
     wait_for_ingest ─► check_silver ─► dbt_build (emits the warehouse Asset)
 
 wait_for_ingest  waits while any ingest DAG run is queued or running, so a burst of feeds (as in
-                 `edulake run`) gives one build over all of them, not one per feed.
+                 `edulake run`) gives one build over all of them, not one per feed. Polls every 60 s in
+                 reschedule mode: no worker slot held, one short process per poke.
 check_silver     every silver entity must exist (else skip: a later feed will trigger again), and silver
                  must have changed since the last successful build (else skip: runs queued during the
                  build find nothing new — a rerun is a no-op).
@@ -55,7 +56,7 @@ with DAG(
     on_failure_callback=callbacks.on_dag_failure,
 ) as dag:
 
-    @task.sensor(task_id="wait_for_ingest", poke_interval=15, timeout=4 * 3600, mode="reschedule")
+    @task.sensor(task_id="wait_for_ingest", poke_interval=60, timeout=4 * 3600, mode="reschedule")
     def wait_for_ingest() -> PokeReturnValue:
         active = tasks.active_ingest_runs(get_current_context()["ti"].get_dr_count)
         if active:
