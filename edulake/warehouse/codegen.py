@@ -168,12 +168,23 @@ def seeds_yml(std: Standard) -> dict:
 
 
 def _seed_column_doc(column: str) -> str:
-    return {
-        "code": "代码 / code",
-        "name": "名称 / name",
-        "source": "出处 / provenance of the entry",
-        "confidence": "可信度 / confidence in the provenance",
-    }.get(column, f"{column}")
+    return SEED_COLUMN_DOCS.get(column, column.replace("_", " "))
+
+
+SEED_COLUMN_DOCS = {
+    "code": "代码 / code",
+    "name": "名称 / name",
+    "name_en": "英文名 / English name",
+    "source": "出处 / provenance of the entry",
+    "confidence": "可信度 / confidence in the provenance",
+    "note": "备注 / note",
+    "status": "状态 / status",
+    "current_code": "现行代码 / current code",
+    "stage": "学段 / stage",
+    "grade": "年级 / grade",
+    "is_enrolled": "是否计为在籍 / counts as enrolled",
+    "value": "取值 / value",
+}
 
 
 def _dump(data: dict) -> str:

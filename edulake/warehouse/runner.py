@@ -108,12 +108,13 @@ def _release_duckdb() -> None:
             DuckDBConnectionManager._ENV = None
 
 
-LAKE_SCHEMAS = ("silver", "staging")  # views over delta_scan: they need the lake and the extension
+# silver: views over delta_scan (need the lake and the extension); staging: build-time copies of silver
+LAKE_SCHEMAS = ("silver", "staging")
 
 
 def _finish(path: Path, strip_lake_views: bool) -> None:
-    """Drop the views that read the lake (readers must not depend on it), then checkpoint so the
-    file is complete on its own before it is renamed."""
+    """Drop the silver views and staging copies (readers must not depend on the lake; staging is rebuilt
+    every time), then checkpoint so the file is complete on its own before it is renamed."""
     import duckdb
 
     con = duckdb.connect(str(path))
@@ -124,7 +125,8 @@ def _finish(path: Path, strip_lake_views: bool) -> None:
                 f"({', '.join('?' for _ in LAKE_SCHEMAS)})", list(LAKE_SCHEMAS)).fetchall()
             for schema, view in views:
                 con.execute(f'drop view if exists "{schema}"."{view}"')
-            con.execute("drop schema if exists silver cascade")
+            for schema in LAKE_SCHEMAS:
+                con.execute(f'drop schema if exists "{schema}" cascade')
         con.execute("CHECKPOINT")
     finally:
         con.close()
