@@ -50,7 +50,7 @@ def build(select, target, full_refresh, docs, codegen, as_json):
     try:
         with progress:
             result = run_build(select=select, target=target, full_refresh=full_refresh, docs=docs,
-                               on_event=on_event)
+                               on_event=on_event, quiet=True)
     except BuildError as e:
         raise click.ClickException(str(e)) from None
     summary = result.summary()

@@ -84,7 +84,7 @@ def dbt_vars(p: Paths) -> dict:
 
 
 def dbt_args(command: str | list[str], p: Paths, profiles_dir: Path, target: str, select: str | None = None,
-             full_refresh: bool = False, extra: list[str] | None = None) -> list[str]:
+             full_refresh: bool = False, extra: list[str] | None = None, quiet: bool = False) -> list[str]:
     state = profiles.dbt_dir(p)
     args = ([command] if isinstance(command, str) else list(command)) + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(profiles_dir),
             "--target", target, "--target-path", str(state / "target"), "--log-path", str(state / "logs"),
@@ -93,6 +93,8 @@ def dbt_args(command: str | list[str], p: Paths, profiles_dir: Path, target: str
         args += ["--select", select]
     if full_refresh:
         args.append("--full-refresh")
+    if quiet:  # the caller shows progress itself; dbt's full log still goes to the log file
+        args += ["--log-level", "none", "--log-level-file", "debug"]
     return args + list(extra or [])
 
 
@@ -166,7 +168,7 @@ def _nodes(run_result) -> list[NodeResult]:
 
 
 def build(select: str | None = None, target: str = "duckdb", full_refresh: bool = False, docs: bool = False,
-          on_event: Events = None, threads: int = 2) -> BuildResult:
+          on_event: Events = None, threads: int = 2, quiet: bool = False) -> BuildResult:
     """`dbt build` (seeds, models, snapshots, tests) into a fresh warehouse, published when it succeeds.
 
     `select` is a dbt selection ("marts.core+", "fct_fitness_test"); `docs=True` also runs
@@ -179,15 +181,15 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
     started = time.monotonic()
     with _build_lock(p):
         if target != "duckdb":
-            return _build_other(p, select, target, full_refresh, docs, on_event, started, threads)
+            return _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet)
         fresh = p.warehouse_dir / f".edulake.build-{uuid.uuid4().hex[:12]}.duckdb"
         if p.warehouse.exists():
             shutil.copy2(p.warehouse, fresh)  # keeps the snapshot history; the published file is not touched
         profiles_dir = profiles.write(p, fresh, threads)
         try:
-            res = _invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh), on_event)
+            res = _invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
             if res.success and docs:
-                docs_res = _invoke(dbt_args(["docs", "generate"], p, profiles_dir, target), on_event)
+                docs_res = _invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
                 if not docs_res.success:
                     res = docs_res
         finally:
@@ -210,10 +212,10 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         return result
 
 
-def _build_other(p, select, target, full_refresh, docs, on_event, started, threads) -> BuildResult:
+def _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet) -> BuildResult:
     """Non-DuckDB targets write into their own catalog: nothing to publish here."""
     profiles_dir = profiles.write(p, p.warehouse, threads)
-    res = _invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh), on_event)
+    res = _invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
     result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
                          nodes=_nodes(res.result), error=str(res.exception or ""))
     _write_run_record(p, result)
