@@ -43,7 +43,7 @@ def build(select, target, full_refresh, docs, codegen, as_json):
         elif event["kind"] == "done":
             progress.update(task, total=event["total"] or None, completed=event["index"],
                             description=f"{event['node']} {event['status']}")
-            if event["status"] not in ("success", "pass"):
+            if event["status"] not in ("success", "pass", None, ""):
                 progress.console.print(f"  [{STATUS_STYLE.get(event['status'], 'white')}]{event['status']}[/] "
                                        f"{event['node']}")
 
