@@ -3,7 +3,7 @@
 For the batches of one table, in one pass over bronze:
   1. type and normalise every field (normalise.py); identifiers are still in clear, in memory only;
   2. collapse exact duplicates (all raw columns equal) within a batch: the first row stays;
-  3. validate: rules.py (parse + field checks) and, when present, edulake.quality.validate_batch;
+  3. validate: rules.py (parse checks) and edulake.quality (every rule of the standard, GX);
      `error` failures reject the row, `warn` failures are kept in the silver column `_warnings`
      (array of "rule:column"), a batch-level (fatal) failure rejects every row of the batch;
   4. rows sharing a natural key with different content inside a batch are all rejected
@@ -58,44 +58,27 @@ def raw_frame(table: Table, typed: DataFrame) -> DataFrame:
     return typed.select(*LINEAGE, *[F.col("_raw")[f.column].alias(f.name) for f in table.fields])
 
 
-def quality_results(table: Table, typed: DataFrame, batch_ids: list[str]):
-    """(row failures DataFrame or None, {batch_id: [(rule, message)]}) from edulake.quality, if installed."""
+def quality_module():
+    """edulake.quality (the standard's rules, Great Expectations), or None when it is not installed."""
     try:
-        quality = importlib.import_module("edulake.quality")
-        validate = quality.validate_batch
-    except (ImportError, AttributeError):
-        return None, {}
-    frames, fatal = [], {}
-    business = typed.select(*LINEAGE, *[f.name for f in table.fields])
-    raw = raw_frame(table, typed)
-    for batch_id in batch_ids:
-        result = validate(table, business.where(F.col("_batch_id") == batch_id),
-                          raw.where(F.col("_batch_id") == batch_id), batch_id)
-        if result.batch_failures:
-            fatal[batch_id] = list(result.batch_failures)
-        if result.row_failures is not None:
-            frames.append(result.row_failures.select(
-                F.lit(batch_id).alias("_batch_id"), F.col("_row_number").cast("int"),
-                *[F.col(c).cast("string") for c in ("rule", "column", "severity", "reason", "expectation")]))
-    if not frames:
-        return None, fatal
-    union = frames[0]
-    for f in frames[1:]:
-        union = union.unionByName(f)
-    return union, fatal
+        return importlib.import_module("edulake.quality")
+    except ImportError:
+        return None
 
 
-def _column_label(table: Table) -> Column:
-    """Quality failures may name a field; quarantine names the column as the source file does."""
-    mapping = {f.name: f.column for f in table.fields}
-    return F.coalesce(F.create_map(*[F.lit(x) for kv in mapping.items() for x in kv])[F.col("column")], F.col("column"))
+def quality_results(table: Table, std: Standard, df: DataFrame, batch_ids: list[str]) -> dict[str, list]:
+    """{batch_id: [(rule, message)]}: the batch-level (fatal) failures from edulake.quality."""
+    quality = quality_module()
+    if quality is None:
+        return {}
+    return quality.batch_failures(df.sparkSession, table, std, df, batch_ids)
 
 
 def stage(table: Table, std: Standard, raw: DataFrame, batch_ids: list[str], with_quality: bool = True) -> DataFrame:
     """Every bronze row of the batches with `_status` (accepted|quarantined|collapsed), `_failures`, `_seq`.
 
-    `with_quality=False` leaves out edulake.quality (the standard's table-level rules): the routing
-    mechanism alone, as its tests exercise it."""
+    `with_quality=False` leaves out the standard's table rules and batch-level expectations (the
+    field rules stay): the routing mechanism alone, as its tests exercise it."""
     typed = typed_frame(table, std, raw)
     seq = F.create_map(*[F.lit(x) for i, b in enumerate(batch_ids) for x in (b, i)])[F.col("_batch_id")]
     # One shuffle serves both windows: exact duplicates share their natural key, so partitioning by
@@ -105,18 +88,12 @@ def stage(table: Table, std: Standard, raw: DataFrame, batch_ids: list[str], wit
     same_raw = Window.partitionBy("_batch_id", *key, "_shape_error", *raw_values).orderBy("_row_number")
     df = (typed.withColumn("_seq", seq).repartition("_batch_id", *key)
           .withColumn("_collapsed", F.row_number().over(same_raw) > 1))
-    df = df.withColumn("_failures", rules.failures_column(table, std))
+    quality = quality_module()
+    # the standard's rules come from edulake.quality in the same pass (one array column, no join)
+    standard_checks = quality.row_failures_column(table, std, table_rules=with_quality) if quality else None
+    df = df.withColumn("_failures", rules.failures_column(table, std, standard_checks))
 
-    gx_failures, fatal = (quality_results(table, df.where(~F.col("_collapsed")), batch_ids)
-                          if with_quality else (None, {}))
-    if gx_failures is not None:
-        per_row = (gx_failures.withColumn("column", _column_label(table))
-                   .groupBy("_batch_id", "_row_number")
-                   .agg(F.collect_list(F.struct("rule", "column", "severity", "reason", "expectation")).alias("_gx")))
-        # failures are few: broadcasting them keeps the (batch, key) partitioning for the key window
-        df = (df.join(F.broadcast(per_row), ["_batch_id", "_row_number"], "left")
-              .withColumn("_failures", _dedupe(F.concat("_failures", F.coalesce("_gx", F.array().cast(rules.FAILURES)))))
-              .drop("_gx"))
+    fatal = quality_results(table, std, typed, batch_ids) if with_quality else {}
     if fatal:
         fatal_failure = F.create_map(*[x for b, fs in fatal.items() for x in (F.lit(b), _fatal_array(fs))])
         df = df.withColumn("_failures", F.concat("_failures", F.coalesce(fatal_failure[F.col("_batch_id")],
@@ -153,14 +130,6 @@ def _fatal_array(failures: list[tuple[str, str]]) -> Column:
                               F.lit(None).cast("string").alias("expectation")) for rule, message in failures])
 
 
-def _dedupe(failures: Column) -> Column:
-    """One failure per (rule, column): the first reported (rules.py before the quality layer) stays."""
-    indexed = F.transform(failures, lambda x, i: F.struct(x.alias("f"), i.alias("i")))
-    first = F.filter(indexed, lambda y: ~F.exists(
-        indexed, lambda z: (z.i < y.i) & (z.f.rule == y.f.rule) & F.equal_null(z.f.column, y.f.column)))
-    return F.transform(first, lambda y: y.f)
-
-
 def silver_rows(table: Table, accepted: DataFrame, key: bytes) -> DataFrame:
     """Silver columns (privacy applied) plus lineage; one row per natural key, the newest batch's."""
     columns = [privacy.silver_value(f, key) for f in table.silver_fields]
@@ -189,6 +158,9 @@ def load(spark: SparkSession, std: Standard, table: Table, batch_ids: list[str])
     staged = stage(table, std, raw, batch_ids).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         counts = _counts(staged, batch_ids)
+        quality = quality_module()
+        if quality is not None:
+            quality.record(spark, table, staged, batch_ids)  # ops/quality summary (and GX docs if enabled)
         # a clean first load creates no quarantine table; otherwise replace these batches' rows
         if any(c.quarantined for c in counts) or delta.exists(quarantine.path(table.feed)):
             quarantine.write(quarantine.rows(staged, table.feed, table.qualified_name), table.feed, batch_ids)
