@@ -200,8 +200,9 @@ def _data_docs(p) -> str | None:
 def _superset_url() -> str:
     """The cockpit's URL once the Superset part (issue 8) provides one."""
     try:
-        from edulake.superset import config as superset_config  # noqa: PLC0415
+        from edulake.superset import config as superset_config
     except ImportError:
         return "(驾驶舱尚未提供 not available yet)"
     url = getattr(superset_config, "base_url", None)
-    return f"{url()}  (start: edulake superset serve)" if callable(url) else "edulake superset --help"
+    return (f"{url()}  (first time: edulake superset setup --start; then edulake superset serve --background)"
+            if callable(url) else "edulake superset --help")
