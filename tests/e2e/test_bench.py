@@ -1,0 +1,41 @@
+"""The benchmark harness runs end to end at a tiny scale and writes a well-formed report.
+
+No timing is asserted: figures are for the benchmark report, not the test suite."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from edulake.cli import main
+
+pytestmark = pytest.mark.spark
+
+
+def test_bench_runs_every_stage_and_writes_its_report(tmp_path, monkeypatch):
+    monkeypatch.setenv("EDULAKE_HOME", str(tmp_path / "home"))
+    work, out = tmp_path / "bench", tmp_path / "reports"
+    result = CliRunner().invoke(main, ["bench", "--scale", "0.001", "--seed", "5", "--years", "2024-2025",
+                                       "--work", str(work), "--out", str(out)])
+    assert result.exit_code == 0, result.output + "".join(p.read_text() for p in work.glob("*.log"))
+
+    report = json.loads((out / "bench-scale0.001.json").read_text(encoding="utf-8"))
+    assert set(report["workloads"]) == {"backfill", "refresh", "change"}
+    stages = {(s["workload"], s["stage"]) for s in report["stages"]}
+    for workload in ("backfill", "refresh", "change"):
+        for stage in ("landing", "bronze", "silver", "build", "baseline"):
+            assert (workload, stage) in stages
+    for s in report["stages"]:
+        assert s["ok"] and s["seconds"] > 0 and s["peak_rss_mb"] > 0, s
+    for name, w in report["workloads"].items():
+        assert w["rows"] > 0 and w["pipeline_to_baseline"] > 0, (name, w)
+    # the 1% change is about 1% of the refresh's rows, and every delivered row reached the ledger
+    refresh, change = report["workloads"]["refresh"], report["workloads"]["change"]
+    assert 0 < change["rows"] < refresh["rows"] * 0.05
+    silver = [s for s in report["stages"] if s["stage"] == "silver"][-1]["detail"]
+    assert silver["ledger_received"] == sum(w["rows"] for w in report["workloads"].values())
+    assert silver["ledger_received"] == (silver["ledger_accepted"] + silver["ledger_quarantined"]
+                                         + silver["ledger_collapsed"])
+    assert report["slowest_stage"] and "| workload | stage |" in (out / "bench-scale0.001.md").read_text()

@@ -1,0 +1,108 @@
+"""The standard's rules on generated data: every manifest defect the standard implies is quarantined
+with its rule (recall), no clean row is quarantined (no false positives), batch failures reject batches."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from edulake import settings, standard
+from edulake.lake import delta, ledger, pipeline, quarantine
+from edulake.quality import batch, results
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def validated(spark, generated_sources, tmp_path_factory):
+    home = tmp_path_factory.mktemp("quality_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDULAKE_HOME", str(home))
+        inbox = settings.paths().inbox
+        for feed_dir in (d for d in Path(generated_sources.out).iterdir() if d.is_dir()):
+            shutil.copytree(feed_dir, inbox / feed_dir.name, dirs_exist_ok=True)
+        results_ = pipeline.ingest_all(spark)
+        yield home, generated_sources.manifest, results_
+
+
+def _quarantined(spark):
+    out = {}
+    for feed in standard.load().feeds:
+        if delta.exists(quarantine.path(feed)):
+            for r in quarantine.read(spark, feed).collect():
+                out.setdefault((f"{feed}/{r._source_file}", r._row_number), []).append(r)
+    return out
+
+
+def test_every_quarantine_defect_is_caught_with_its_rule(spark, validated):
+    home, manifest, _ = validated
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDULAKE_HOME", str(home))
+        found = _quarantined(spark)
+    missed = []
+    for d in (d for d in manifest["defects"] if d["expect"] == "quarantine"):
+        hits = found.get((d["file"], d["row"]), [])
+        if not any(h.rule == d["rule"] for h in hits):
+            missed.append((d, [h.rule for h in hits]))
+        else:
+            hit = next(h for h in hits if h.rule == d["rule"])
+            assert Path(d["file"]).name in hit.reason and f"第{d['row']}行" in hit.reason
+    assert not missed, missed[:10]
+
+
+def test_no_clean_row_is_quarantined(spark, validated):
+    home, manifest, _ = validated
+    defect_rows = {(d["file"], d["row"]) for d in manifest["defects"]}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDULAKE_HOME", str(home))
+        found = _quarantined(spark)
+    false_positives = [(k, [r.rule for r in v]) for k, v in found.items() if k not in defect_rows]
+    assert not false_positives, false_positives[:10]
+
+
+def test_summary_per_batch_and_expectation_in_ops_quality(spark, validated):
+    home, manifest, _ = validated
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDULAKE_HOME", str(home))
+        summary = delta.read(spark, results.path())
+        batches = ledger.read(spark).where(F.col("status").isin("loaded", "rejected")).select("batch_id")
+        assert summary.select("batch_id").distinct().count() == batches.count()
+        failed = summary.groupBy().agg(F.sum("failed")).first()[0]
+    assert failed >= sum(1 for d in manifest["defects"] if d["expect"] == "quarantine")
+
+
+def test_row_count_outside_the_band_rejects_the_batch(spark, validated, tmp_path):
+    home, manifest, _ = validated
+    std = standard.load()
+    table = std.table("health.vision")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDULAKE_HOME", str(home))
+        loaded = ledger.read(spark).where((F.col("table") == table.qualified_name) & (F.col("status") == "loaded"))
+        prev = loaded.orderBy(F.desc("rows_received")).first()
+        # a later file of the same series with a tenth of the rows: a truncated delivery
+        name = batch.series(prev.source_file).replace("*", "2035", 1)
+        raw = spark.createDataFrame(
+            [("new", name, i, {c: "x" for c in table.columns}) for i in range(1, max(2, prev.rows_received // 10))],
+            "_batch_id string, _source_file string, _row_number int, _raw map<string,string>")
+        raw = raw.withColumn("school_year", F.lit(2035))
+        got = batch.failures(spark, table, std, raw, ["new"])
+    assert [r for r, _ in got["new"]] == ["row_count_within_band"]
+    assert prev.source_file in got["new"][0][1] and name in got["new"][0][1]
+
+
+def test_a_missing_district_rejects_the_facility_year(spark, validated):
+    home, manifest, _ = validated
+    std = standard.load()
+    table = std.table("facility.condition")
+    raw = spark.createDataFrame([("only", "办学条件_2036_110101.xlsx", 1, {c: "1" for c in table.columns}, 2036,
+                                  "110101")],
+                                "_batch_id string, _source_file string, _row_number int, _raw map<string,string>, "
+                                "school_year int, district_code string")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDULAKE_HOME", str(home))
+        got = batch.failures(spark, table, std, raw, ["only"])
+    rules = [r for r, _ in got["only"]]
+    assert rules == ["every_district_delivered"] and "110102" in got["only"][0][1]
