@@ -33,7 +33,10 @@ STYLE = {"success": "green", "failed": "red", "running": "yellow", "queued": "cy
 @click.option("--port", type=int, default=None, help="Airflow api-server 端口 (default $EDULAKE_AIRFLOW_PORT or 8080)")
 @click.option("--stop", "stop_after", is_flag=True, help="结束后停止 Airflow (default: leave the UI running)")
 @click.option("--timeout", default=3 * 3600, show_default=True, type=int, help="每个 DAG 运行的等待上限 (秒)")
-def run(scale: float, seed: int, generate: bool, port: int | None, stop_after: bool, timeout: int) -> None:
+@click.option("--cockpit/--no-cockpit", default=True, show_default=True,
+              help="构建后部署并启动领导驾驶舱 (Superset, its own environment) on 127.0.0.1")
+def run(scale: float, seed: int, generate: bool, port: int | None, stop_after: bool, timeout: int,
+        cockpit: bool) -> None:
     """端到端运行: 生成 → Airflow 入湖 (每个数据源一个 DAG) → dbt 构建 → 打印访问地址。"""
     from edulake.orchestration import names, server
 
@@ -67,14 +70,28 @@ def run(scale: float, seed: int, generate: bool, port: int | None, stop_after: b
         console.print("[red]参考数据入湖失败, 其余数据源未运行 (reference ingest failed; other feeds not run)[/]")
     runs[names.BUILD_DAG_ID] = _build(console, client, runs, timeout)
 
-    _report(console, runs, airflow.url, time.monotonic() - started)
+    cockpit_url = _cockpit(console) if cockpit and runs[names.BUILD_DAG_ID]["state"] == "success" else None
+    _report(console, runs, airflow.url, time.monotonic() - started, cockpit_url)
     if stop_after:
         server.stop()
         console.print("Airflow 已停止 (stopped)")
     else:
         console.print("Airflow 保持运行 (left running): `edulake airflow stop` 停止, `edulake airflow serve` 再启动")
-    if any(r["state"] != "success" for r in runs.values()):
+    if any(r["state"] != "success" for r in runs.values()) or (cockpit and not cockpit_url):
         raise SystemExit(1)
+
+
+def _cockpit(console: Console) -> str | None:
+    """Provision Superset on the published warehouse (idempotent: a re-import updates the same objects)
+    and leave it serving; returns the cockpit URL, or None (with the reason printed) when it failed."""
+    from edulake import superset
+
+    try:
+        with console.status("部署领导驾驶舱 (Superset) ...") as status:
+            return superset.provision(start=True, progress=lambda m: (console.log(escape(m)), status.update(escape(m))))
+    except Exception as e:  # the pipeline's results stand; the report says what is missing and why
+        console.print(f"[red]驾驶舱部署失败 (cockpit provisioning failed)[/]: {escape(str(e))}")
+        return None
 
 
 def _generate(console: Console, scale: float, seed: int, inbox) -> None:
@@ -160,7 +177,7 @@ def _build(console: Console, client, runs: dict[str, dict], timeout: float) -> d
     return results[-1]
 
 
-def _report(console: Console, runs: dict[str, dict], url: str, seconds: float) -> None:
+def _report(console: Console, runs: dict[str, dict], url: str, seconds: float, cockpit_url: str | None) -> None:
     from edulake.orchestration import config, names, runlog
 
     table = Table("DAG", "运行", "状态", "任务", title="本次运行 (this run)")
@@ -185,7 +202,7 @@ def _report(console: Console, runs: dict[str, dict], url: str, seconds: float) -
                   f"   duckdb -readonly {p.warehouse}")
     docs = _data_docs(p)
     console.print(f"  Data Docs      {docs if docs else '(none yet under ' + str(p.quality) + ')'}")
-    console.print(f"  Superset       {_superset_url()}")
+    console.print(f"  领导驾驶舱      {cockpit_url or _superset_url()}")
     console.print("  状态 status     uv run edulake status")
 
 
