@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,33 +41,44 @@ def spark(session_home):
     session.stop()
 
 
+@dataclass
+class GeneratedLake:
+    """The session's lake: the generator's sources, WITH their defects, ingested once per run."""
+
+    home: Path
+    manifest: dict
+    results: list
+
+    @property
+    def paths(self):
+        from edulake import settings
+
+        return settings.Paths(self.home)
+
+
 @pytest.fixture(scope="session")
-def ingested_home(session_home, spark, request) -> Path:
-    """The session home with the generator's clean sources ingested into the lake (ingest_all).
-    Until the generator's `clean_sources` fixture exists, the hand-written sample inbox stands in."""
+def generated_lake(session_home, spark, generated_sources) -> GeneratedLake:
+    """Every feed of `generated_sources` through ingest_all into the session home. The lake and quality
+    tests check it against the generator's manifest; the warehouse, marts and cockpit tests build on
+    it (the holistic database is built from what the lake accepted, quarantined rows and all)."""
     import shutil
-    import sys
 
     from edulake import settings
     from edulake.lake import pipeline
 
-    inbox = settings.paths().inbox
-    try:
-        sources = request.getfixturevalue("clean_sources")
-    except pytest.FixtureLookupError:
-        sys.path.insert(0, str(REPO / "tests" / "integration"))
-        import _lake_support
-
-        _lake_support.write_sample_inbox(inbox)
-    else:
-        sources = Path(getattr(sources, "out", sources))
-        if sources.resolve() != inbox.resolve():
-            for feed_dir in (d for d in sources.iterdir() if d.is_dir()):
-                shutil.copytree(feed_dir, inbox / feed_dir.name, dirs_exist_ok=True)
+    inbox = settings.Paths(session_home).inbox
+    for feed_dir in (d for d in Path(generated_sources.out).iterdir() if d.is_dir()):
+        shutil.copytree(feed_dir, inbox / feed_dir.name, dirs_exist_ok=True)
     results = pipeline.ingest_all(spark)
-    problems = [str(e) for r in results for e in r.errors]
+    return GeneratedLake(session_home, generated_sources.manifest, results)
+
+
+@pytest.fixture(scope="session")
+def ingested_home(generated_lake) -> Path:
+    """The session home with the generated lake, every batch loaded."""
+    problems = [str(e) for r in generated_lake.results for e in r.errors]
     assert not problems, problems
-    return session_home
+    return generated_lake.home
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import psutil
 
@@ -20,12 +21,14 @@ def tree_rss(proc: psutil.Process) -> int:
 
 
 class PeakSampler:
-    """Samples the tree of `pid` every INTERVAL_S until stopped; `.peak` is the largest sum seen."""
+    """Samples the tree of `pid` every INTERVAL_S until stopped; `.peak` is the largest sum seen,
+    `.samples` every (epoch seconds, bytes) seen (to split the peak by the steps of one process)."""
 
     def __init__(self, pid: int):
         self._proc = psutil.Process(pid)
         self._stop = threading.Event()
         self.peak = 0
+        self.samples: list[tuple[float, int]] = []
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> PeakSampler:
@@ -39,7 +42,18 @@ class PeakSampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.peak = max(self.peak, tree_rss(self._proc))
+                rss = tree_rss(self._proc)
             except psutil.NoSuchProcess:
                 return
+            self.peak = max(self.peak, rss)
+            self.samples.append((time.time(), rss))
             self._stop.wait(INTERVAL_S)
+
+
+def peak_between(samples: list[tuple[float, int]], start: float, end: float) -> int:
+    """The largest sample taken in [start, end] (or the nearest one before, for a very short step)."""
+    inside = [rss for t, rss in samples if start <= t <= end]
+    if inside:
+        return max(inside)
+    before = [rss for t, rss in samples if t <= end]
+    return before[-1] if before else 0

@@ -20,33 +20,43 @@ def generate(params: dict) -> dict:
     return {"rows": sum(f["rows"] for f in manifest["files"].values()), "files": len(manifest["files"])}
 
 
-def _lake_step(step: str) -> dict:
+def lake(params: dict) -> dict:
+    """landing, bronze and silver of every feed in ONE process and Spark session, as `edulake ingest`
+    runs them; `marks` holds each step's [start, end] (epoch seconds) so the parent can split the wall
+    time and the memory samples by step. Landing's mark includes starting the Spark session."""
+    import time
+
     from edulake.commands.setup import ensure_pseudonym_key
     from edulake.lake import ledger, pipeline
-
-    ensure_pseudonym_key()  # the bench's own lake gets its own key, as `edulake setup` makes one
     from edulake.lake.spark import get_spark
 
-    spark = get_spark(f"edulake-bench-{step}")
-    errors = []
-    for feed in pipeline.feed_order():
-        if step == "landing":
-            errors += pipeline.run_landing(spark, feed).errors
-        elif step == "bronze":
-            pipeline.run_bronze(spark, feed)
-        else:
-            errors += pipeline.run_silver(spark, feed).errors
+    ensure_pseudonym_key()  # the bench's own lake gets its own key, as `edulake setup` makes one
+    marks, errors = {}, []
+    start = time.time()
+    spark = get_spark("edulake-bench-lake")
+    marks["spark"] = [start, time.time()]
+    for step in ("landing", "bronze", "silver"):
+        begin = start if step == "landing" else time.time()
+        for feed in pipeline.feed_order():
+            if step == "landing":
+                errors += pipeline.run_landing(spark, feed, record_landed=False).errors
+            elif step == "bronze":
+                pipeline.run_bronze(spark, feed)
+            else:
+                errors += pipeline.run_silver(spark, feed).errors
+        marks[step] = [begin, time.time()]
     counts = ledger.read(spark).groupBy().sum("rows_received", "rows_accepted", "rows_quarantined",
                                               "rows_collapsed").collect()[0]
-    return {"errors": [str(e) for e in errors], "ledger_received": counts[0], "ledger_accepted": counts[1],
-            "ledger_quarantined": counts[2], "ledger_collapsed": counts[3]}
+    return {"marks": marks, "errors": [str(e) for e in errors], "ledger_received": counts[0],
+            "ledger_accepted": counts[1], "ledger_quarantined": counts[2], "ledger_collapsed": counts[3]}
 
 
 def build(params: dict) -> dict:
     from edulake.warehouse import build as build_warehouse
 
     result = build_warehouse()
-    return {"ok": bool(getattr(result, "ok", result))}
+    return {"ok": result.success, "error": "" if result.success else
+            "; ".join(f"{n.status} {n.unique_id}" for n in result.problems)[:2000] or result.error}
 
 
 def baseline(params: dict) -> dict:
@@ -57,9 +67,7 @@ def baseline(params: dict) -> dict:
 
 STAGES = {
     "generate": generate,
-    "landing": lambda p: _lake_step("landing"),
-    "bronze": lambda p: _lake_step("bronze"),
-    "silver": lambda p: _lake_step("silver"),
+    "lake": lake,
     "build": build,
     "baseline": baseline,
 }

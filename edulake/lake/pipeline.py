@@ -89,9 +89,11 @@ def run_landing(spark: SparkSession, feed: str, files: list[str | Path] | None =
             new_entries.append(_entry(batch, "landed", rows_received=batch.rows))
             result.landed.append(batch.batch_id)
             _say(on_event, f"落地 {batch.source_file} -> {batch.batch_id} ({batch.rows} 行)")
-        else:
-            result.unchanged.append(batch.source_file)
-            _say(on_event, f"已接收过 {batch.source_file} ({batch.batch_id}, {known[batch.batch_id]}): 跳过")
+        else:  # the same bytes again, maybe under another name: reported under the name it arrived as
+            arrived = Path(name).name
+            same = "" if arrived == batch.source_file else f" = {batch.source_file}"
+            result.unchanged.append(arrived)
+            _say(on_event, f"已接收过 {arrived}{same} ({batch.batch_id}, {known[batch.batch_id]}): 跳过")
     ledger.record(spark, (new_entries if record_landed else []) + [e for e in rejected if e is not None])
     faults.crash_point("after_landing")
     return result

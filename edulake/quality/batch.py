@@ -22,6 +22,7 @@ from edulake.standard import Standard, Table
 
 ROW_BAND_LOW, ROW_BAND_HIGH = 0.5, 2.0
 BATCH_RULES = ("expected_columns_present", "row_count_within_band")
+_YEAR = r"(?<!\d)(?:19|20)\d{2}(?!\d)"
 
 
 def checks(table: Table) -> list:
@@ -31,18 +32,24 @@ def checks(table: Table) -> list:
 
 def series(source_file: str) -> str:
     """File series: the name with its 学年 / year tokens replaced, e.g. 学籍名册_*_110101.csv."""
-    return re.sub(r"(?<!\d)(19|20)\d{2}(?!\d)", "*", source_file)
+    return re.sub(_YEAR, "*", source_file)
 
 
 def _previous_counts(spark, table: Table, batch_ids: list[str]) -> dict[str, tuple[str, int]]:
-    """series -> (source file, rows received) of the newest loaded batch not in batch_ids."""
+    """series -> (source file, rows received) of the latest loaded batch not in batch_ids: the one of the
+    latest 学年 in its name (batches of one run share a finish time), then the last to finish."""
     rows = (ledger.read(spark).where((F.col("table") == table.qualified_name) & (F.col("status") == "loaded")
                                      & ~F.col("batch_id").isin(batch_ids))
             .select("source_file", "rows_received", "finished_at").collect())
     out: dict[str, tuple] = {}
-    for r in sorted(rows, key=lambda r: r.finished_at):
+    for r in sorted(rows, key=lambda r: (file_year(r.source_file), r.finished_at)):
         out[series(r.source_file)] = (r.source_file, r.rows_received)
     return out
+
+
+def file_year(source_file: str) -> int:
+    """The latest year named in a file name (0 when it names none)."""
+    return max((int(y) for y in re.findall(_YEAR, source_file)), default=0)
 
 
 def failures(spark, table: Table, std: Standard, frame: DataFrame, batch_ids: list[str]) -> dict[str, list]:

@@ -3,13 +3,12 @@ every ingest DAG on small generated data with one corrupt file in the exam feed,
 
 Data: the generator at scale 0.002 over two school years (2024-2025) — the smallest data that still has
 every table and several districts; the issue's 0.005 over eight years would triple the module's time for
-no extra coverage of the orchestration. Until the generator exists, the hand-written sample inbox stands in.
+no extra coverage of the orchestration.
 Tasks run inside this process (dag.test without an executor), so they share the test run's Spark session.
 """
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,17 +34,10 @@ class Runs:
         return settings.Paths(self.home)
 
 
-def write_sources(inbox: Path) -> str:
-    try:
-        from edulake.generate import run_generate
-    except ImportError:
-        sys.path.insert(0, str(REPO / "tests" / "integration"))
-        import _lake_support
+def write_sources(inbox: Path) -> None:
+    from edulake.generate import run_generate
 
-        _lake_support.write_sample_inbox(inbox)
-        return "sample"
     run_generate(scale=0.002, seed=11, out=inbox, years=(2024, 2025), defect_rate=0.002, progress=False)
-    return "generated"
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,6 @@
-"""Support for lake tests: small hand-written source files built from the standard's columns, and
-a comparable snapshot of a lake (to compare a crashed-and-rerun or cluster run with a clean one).
+"""Support for lake tests: small hand-written source files built from the standard's columns (for the
+reader's bad-input cases), and a comparable snapshot of a lake (to compare a crashed-and-rerun or
+cluster run with a clean one).
 
 Valid values come from each field's type, code list and bounds; a few fields whose pattern carries
 meaning (identifiers) get realistic values; code fields cycle through their list so natural keys differ.
@@ -110,77 +111,3 @@ def _comparable(value):
     if isinstance(value, list):
         return tuple(value)
     return value
-
-
-def _defect(table: str, file: str, row: int, column: str | None, kind: str, expect: str, rule: str | None) -> dict:
-    feed = table.split(".")[0]
-    return {"feed": feed, "table": table, "file": f"{feed}/{file}", "row": row, "column": column,
-            "kind": kind, "expect": expect, "rule": rule}
-
-
-def write_sample_inbox(inbox: Path) -> dict:
-    """A few files per table of every feed, with known defects; returns a manifest in the generator's
-    shape: {"files": {path: rows}, "defects": [{feed, table, file, row, column, kind, expect, rule}]}."""
-    files, defects = {}, []
-
-    def put(table: str, name: str, records: list[dict], fmt: str = "csv", encoding: str = "utf-8-sig"):
-        header = standard.load().table(table).columns
-        path = inbox / table.split(".")[0] / name
-        if fmt == "xlsx":
-            write_xlsx(path, header, records)
-        else:
-            write_csv(path, header, records, encoding)
-        files[f"{table.split('.')[0]}/{name}"] = len(records)
-
-    put("reference.district", "行政区划.csv", rows("reference.district", 5)[1])
-    schools = rows("reference.school", 5)[1]
-    schools[2]["办学类型代码"] = "999"
-    defects.append(_defect("reference.school", "学校名录.csv", 3, "办学类型代码", "unknown_code", "quarantine", "codes"))
-    put("reference.school", "学校名录.csv", schools)
-    put("reference.births", "出生人口.csv", rows("reference.births", 5)[1])
-
-    roster = rows("enrollment.roster", 6)[1]
-    roster[1]["出生日期"] = "2012-13-45"
-    defects.append(_defect("enrollment.roster", "学籍名册_2024_110108.csv", 2, "出生日期", "bad_date", "quarantine", "type"))
-    roster[2]["学籍号"] = "Ｇ" + roster[2]["学籍号"][1:] + " "
-    defects.append(_defect("enrollment.roster", "学籍名册_2024_110108.csv", 3, "学籍号", "full_width", "normalise", None))
-    roster[3]["出生日期"] = "2012年5月17日"
-    defects.append(_defect("enrollment.roster", "学籍名册_2024_110108.csv", 4, "出生日期", "date_format", "normalise", None))
-    roster.append(dict(roster[3]))
-    defects.append(_defect("enrollment.roster", "学籍名册_2024_110108.csv", 7, None, "exact_duplicate", "collapse", None))
-    roster.append(dict(roster[4], 班级=roster[4]["班级"] + "班"))
-    defects.append(_defect("enrollment.roster", "学籍名册_2024_110108.csv", 8, "学籍号", "key_conflict", "quarantine",
-                           "unique_natural_key"))
-    put("enrollment.roster", "学籍名册_2024_110108.csv", roster, encoding="gbk")
-    changes = rows("enrollment.status_change", 4)[1]
-    changes[1]["异动日期"] = "2024.09.01"
-    defects.append(_defect("enrollment.status_change", "学籍异动_2024_110108.csv", 2, "异动日期", "date_format",
-                           "normalise", None))
-    put("enrollment.status_change", "学籍异动_2024_110108.csv", changes, encoding="gbk")
-
-    fitness = rows("health.fitness", 5)[1]
-    fitness[0]["800米跑"] = "3'45\""
-    defects.append(_defect("health.fitness", "体测_2024_110108.xlsx", 1, "800米跑", "duration_format", "normalise", None))
-    fitness[3]["身高"] = ""
-    defects.append(_defect("health.fitness", "体测_2024_110108.xlsx", 4, "身高", "missing_required", "quarantine",
-                           "required"))
-    put("health.fitness", "体测_2024_110108.xlsx", fitness, fmt="xlsx")
-    vision = rows("health.vision", 4)[1]
-    vision[1]["左眼裸眼视力"] = "6.1"
-    defects.append(_defect("health.vision", "视力筛查_2024_110108.csv", 2, "左眼裸眼视力", "out_of_range", "quarantine",
-                           "range"))
-    put("health.vision", "视力筛查_2024_110108.csv", vision)
-
-    scores = rows("exam.score", 5)[1]
-    scores[4]["学籍号"] = "G123"
-    defects.append(_defect("exam.score", "考试成绩_ZK2024.csv", 5, "学籍号", "bad_pattern", "quarantine", "pattern"))
-    scores[1]["分数"] = "８８.５"
-    defects.append(_defect("exam.score", "考试成绩_ZK2024.csv", 2, "分数", "full_width", "normalise", None))
-    put("exam.score", "考试成绩_ZK2024.csv", scores)
-
-    facility = rows("facility.condition", 3)[1]
-    facility[1]["学校名称"] = "很" * 61
-    defects.append(_defect("facility.condition", "办学条件_2024_110108.xlsx", 2, "学校名称", "too_long", "quarantine",
-                           "max_length"))
-    put("facility.condition", "办学条件_2024_110108.xlsx", facility, fmt="xlsx")
-    return {"files": files, "defects": defects}

@@ -17,6 +17,7 @@ city_points as (
 district_level as (
     select 'district' as scope, district_code, grade,
            count(*) as points,
+           count(distinct school_year) as years,
            avg(ape) as mape,
            avg(naive_ape) as naive_mape,
            sum(abs(forecast - actual)) / sum(actual) as wape,
@@ -29,6 +30,7 @@ district_level as (
 district_overall as (
     select 'district_all' as scope, '全部' as district_code, grade,
            count(*) as points,
+           count(distinct school_year) as years,
            avg(ape) as mape,
            avg(naive_ape) as naive_mape,
            sum(abs(forecast - actual)) / sum(actual) as wape,
@@ -41,6 +43,7 @@ district_overall as (
 city_level as (
     select 'city' as scope, '全部' as district_code, grade,
            count(*) as points,
+           count(distinct school_year) as years,
            avg(abs(forecast - actual) / actual) as mape,
            avg(abs(naive_forecast - actual) / actual) as naive_mape,
            sum(abs(forecast - actual)) / sum(actual) as wape,
