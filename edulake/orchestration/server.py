@@ -51,17 +51,24 @@ def log_dir() -> Path:
 
 
 def _alive(pid: int) -> bool:
+    """True while `pid` is one of our Airflow processes: not exited (a zombie counts as exited) and not
+    a recycled pid running something else."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    try:  # a zombie or a recycled pid that is not ours
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat[stat.rindex(")") + 2] in "ZX":  # state follows "(comm) "
+            return False
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        return b"airflow" in cmdline
-    except OSError:
+    except (OSError, ValueError, IndexError):
         return True
+    # The kernel returns an empty cmdline while the process's memory map is busy (a fork in progress):
+    # that is a live process, not an exited one.
+    return not cmdline or b"airflow" in cmdline
 
 
 def running() -> Server | None:
