@@ -172,9 +172,14 @@ def _build(console: Console, client, runs: dict[str, dict], timeout: float) -> d
     # one run per burst of events; they queue one at a time (max_active_runs=1), the last sees every change
     run_ids = sorted({c["run_id"] for e in emitted for c in e["created_dagruns"] if c["dag_id"] == dag_id})
     results = [_wait(console, client, dag_id, run_id, timeout) for run_id in run_ids]
-    for r in results[:-1]:
-        console.log(f"{dag_id} {r['run_id']}: [{STYLE.get(r['state'], 'white')}]{r['state']}[/]")
-    return results[-1]
+    for r in results:
+        console.log(f"{dag_id} {r['run_id']}: [{STYLE.get(r['state'], 'white')}]{r['state']}[/]"
+                    f" (dbt_build={r['tasks'].get(names.BUILD_TASK, '-')})")
+    # report the run that matters: a failed one, else the one that built (a later queued run that found
+    # the warehouse already current skips its dbt_build), else the last
+    failed = [r for r in results if r["state"] != "success"]
+    built = [r for r in results if r["tasks"].get(names.BUILD_TASK) == "success"]
+    return (failed or built or results)[-1]
 
 
 def _report(console: Console, runs: dict[str, dict], url: str, seconds: float, cockpit_url: str | None) -> None:
@@ -201,7 +206,8 @@ def _report(console: Console, runs: dict[str, dict], url: str, seconds: float, c
     console.print(f"  数仓 warehouse  {p.warehouse if p.warehouse.exists() else '(not built)'}"
                   f"   duckdb -readonly {p.warehouse}")
     docs = _data_docs(p)
-    console.print(f"  Data Docs      {docs if docs else '(none yet under ' + str(p.quality) + ')'}")
+    how = "(默认关闭 off by default: EDULAKE_GX_DOCS=1 during ingest, or uv run edulake quality docs <feed.table>)"
+    console.print(f"  Data Docs      {docs or how}")
     console.print(f"  领导驾驶舱      {cockpit_url or _superset_url()}")
     console.print("  状态 status     uv run edulake status")
 

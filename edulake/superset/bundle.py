@@ -114,29 +114,48 @@ def _position(dash: spec.Dashboard) -> dict:
                        "meta": {"background": "BACKGROUND_TRANSPARENT"}}
         for chart in row:
             chart_id = f"CHART-{chart.key}"
+            number = _chart_number(dash, chart)
             pos[row_id]["children"].append(chart_id)
             pos[chart_id] = {"type": "CHART", "id": chart_id, "children": [],
                              "parents": ["ROOT_ID", "GRID_ID", row_id],
-                             "meta": {"width": chart.width, "height": chart.height, "chartId": 0,
+                             "meta": {"width": chart.width, "height": chart.height, "chartId": number,
                                       "uuid": uid("chart", chart.key), "sliceName": chart.title}}
     return pos
 
 
+def _chart_number(dash: spec.Dashboard, chart: spec.Chart) -> int:
+    """The chart's id within this bundle's dashboard: Superset's import maps these (via the position's uuid)
+    to the imported charts' ids, in the layout and in the filters' scopes."""
+    return dash.charts.index(chart) + 1
+
+
+def _over_years(chart: spec.Chart) -> bool:
+    """Charts a year-of-record filter must not touch: those that show the school years themselves (trends,
+    big numbers with 同比), which it would collapse to one point, and forecasts of future years."""
+    return (chart.viz == "big_number" or chart.params.get("x_axis") == "school_year"
+            or chart.dataset.key in spec.FORECAST_DATASETS)
+
+
 def _native_filter(dash: spec.Dashboard, f: spec.Filter) -> dict:
+    # the year filter opens on the latest school year (first item, newest first), single choice: a
+    # district breakdown summed over every year would contradict the headline numbers
+    latest = f.column == "school_year"
+    excluded = [_chart_number(dash, c) for c in dash.charts if _over_years(c)] if latest else []
     return {
         "id": f"NATIVE_FILTER-{dash.slug}-{f.column}",
         "name": f.name,
         "filterType": "filter_select",
         "targets": [{"datasetUuid": uid("dataset", f.dataset.key), "column": {"name": f.column}}],
-        "controlValues": {"enableEmptyFilter": False, "defaultToFirstItem": False, "multiSelect": True,
-                          "searchAllOptions": False, "inverseSelection": False, "sortAscending": True},
+        "controlValues": {"enableEmptyFilter": latest, "defaultToFirstItem": latest, "multiSelect": not latest,
+                          "searchAllOptions": False, "inverseSelection": False, "sortAscending": not latest},
         "defaultDataMask": {"extraFormData": {}, "filterState": {}, "ownState": {}},
         "cascadeParentIds": [],
-        "scope": {"rootPath": ["ROOT_ID"], "excluded": []},
+        "scope": {"rootPath": ["ROOT_ID"], "excluded": excluded},
         "type": "NATIVE_FILTER",
-        "description": "",
-        "chartsInScope": [],
+        "description": "默认最新学年 (latest school year by default)" if latest else "",
+        "chartsInScope": [],  # the dashboard derives it from `scope` (the importer remaps only `excluded`)
         "tabsInScope": [],
+        **({"requiredFirst": True} if latest else {}),
     }
 
 

@@ -47,14 +47,24 @@ def main(args: dict) -> dict:
 
 
 def import_bundle(path: str, admin) -> dict:
+    """Import the bundle so that Superset ends up exactly as committed. A dashboard import with overwrite
+    creates its database, datasets and charts but never updates existing ones, so each kind is imported
+    first with its own command and overwrite (same uuids: same ids, RLS and roles keep pointing at them)."""
     from flask import g
-    from superset.commands.dashboard.importers.dispatcher import ImportDashboardsCommand
+    from superset.commands.chart.importers.v1 import ImportChartsCommand
+    from superset.commands.dashboard.importers.v1 import ImportDashboardsCommand
+    from superset.commands.database.importers.v1 import ImportDatabasesCommand
+    from superset.commands.dataset.importers.v1 import ImportDatasetsCommand
     from superset.commands.importers.v1.utils import get_contents_from_bundle
 
     g.user = admin
     with zipfile.ZipFile(path) as bundle:
         contents = get_contents_from_bundle(bundle)
-    ImportDashboardsCommand(contents, overwrite=True).run()
+    for command, model in ((ImportDatabasesCommand, "Database"), (ImportDatasetsCommand, "SqlaTable"),
+                           (ImportChartsCommand, "Slice"), (ImportDashboardsCommand, "Dashboard")):
+        # each command checks metadata.yaml declares its own model
+        typed = {**contents, "metadata.yaml": contents["metadata.yaml"].replace("type: Dashboard", f"type: {model}")}
+        command(typed, overwrite=True).run()
     return {"files": len(contents)}
 
 

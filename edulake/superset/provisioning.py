@@ -45,8 +45,9 @@ def _run(cmd: list[str], what: str, port: int | None = None) -> str:
 
 
 def run_admin(*, init: bool = False, import_bundle: bool = False, with_roles: bool = False,
-              users: list[dict] | None = None) -> dict:
-    """One app start inside the Superset environment doing the asked steps (see in_superset.py)."""
+              users: list[dict] | None = None, bundle_folder: Path | None = None) -> dict:
+    """One app start inside the Superset environment doing the asked steps (see in_superset.py).
+    `bundle_folder`: import that bundle instead of the committed dashboards/bundle/."""
     args: dict = {"admin": {"username": config.ADMIN_USER, "email": "admin@edulake.local",
                             "password": config.password(config.ADMIN_USER)},
                   "init": init, "database": "edulake", "users": users or []}
@@ -55,7 +56,8 @@ def run_admin(*, init: bool = False, import_bundle: bool = False, with_roles: bo
             warehouse = settings.paths().warehouse
             if not warehouse.exists():
                 raise click.ClickException(f"no published warehouse at {warehouse}: run `edulake build` first")
-            args["bundle"] = str(bundle.zip_bundle(warehouse, Path(tmp) / "bundle.zip"))
+            args["bundle"] = str(bundle.zip_bundle(warehouse, Path(tmp) / "bundle.zip",
+                                                   bundle_folder or config.BUNDLE_DIR))
         if with_roles:
             args["roles"] = roles()
         arg_file = Path(tmp) / "args.json"

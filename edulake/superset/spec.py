@@ -106,10 +106,12 @@ DISTRICT_EVAL = Dataset(
 )
 PLACE_GAP = Dataset(
     "enrollment_place_gap",
-    _district_join("enrollment.enrollment_place_gap"),
+    # is_next_year: the first forecast year — gaps of different years must not be summed
+    "select g.*, g.school_year = min(g.school_year) over () as is_next_year\nfrom (\n"
+    + _district_join("enrollment.enrollment_place_gap") + "\n) g",
     {"district_code": "区代码", "district_name_cn": "区", "school_year": "学年", "stage": "学段",
      "demand": "需求预测", "demand_lower": "预测下限", "demand_upper": "预测上限", "planned_places": "核定学位",
-     "place_gap": "学位缺口", "has_shortage": "存在缺口"},
+     "place_gap": "学位缺口", "has_shortage": "存在缺口", "is_next_year": "下一学年"},
     {"demand": ("SUM(demand)", "需求预测"), "demand_lower": ("SUM(demand_lower)", "预测下限"),
      "demand_upper": ("SUM(demand_upper)", "预测上限"), "planned_places": ("SUM(planned_places)", "核定学位"),
      "place_gap": ("SUM(place_gap)", "学位缺口")},
@@ -139,6 +141,9 @@ ENROLLMENT = Dataset(
     numeric=("school_year", "grade"),
     description="学籍事实 (marts/core/fct_enrollment)，仅代理键，无身份信息",
 )
+
+# forecasts are of future school years: a filter on the years of record must not apply to them
+FORECAST_DATASETS = {PLACE_GAP.key}
 
 DATASETS = [KPIS, FITNESS, VISION, SCHOOL_EVAL, SCHOOL_INDICATORS, DISTRICT_CV, DISTRICT_EVAL, PLACE_GAP, BACKTEST,
             ENROLLMENT]
@@ -217,7 +222,8 @@ COCKPIT_CHARTS = [
     ranked_bar("schools_by_district", "各区学校数", ENROLLMENT, "schools", ()),
     ranked_bar("fitness_by_district", "各区体测及格率", FITNESS, "pass_rate", DISTRICT_TOTALS, PCT),
     ranked_bar("myopia_by_district", "各区视力不良率", VISION, "myopia_rate", DISTRICT_TOTALS, PCT),
-    ranked_bar("place_gap_by_district", "各区学位缺口（预测）", PLACE_GAP, "place_gap", (), groupby=("stage",)),
+    ranked_bar("place_gap_by_district", "各区学位缺口（下一学年预测）", PLACE_GAP, "place_gap", ("is_next_year",),
+               groupby=("stage",)),
     table("freshness", "数据新鲜度（各数据源最新学年）", KPIS, ["district_name", "kpi_cn", "value"],
           ("kpi like 'latest_year_%'",), order="district_name"),
 ]
@@ -244,7 +250,8 @@ INSPECTION_CHARTS = [
 FORECAST_CHARTS = [
     trend("demand_vs_places", "学位需求预测（区间）与核定学位", PLACE_GAP,
           ["demand", "demand_lower", "demand_upper", "planned_places"], (), groupby=("stage",), width=12),
-    ranked_bar("gap_by_district", "各区学位缺口", PLACE_GAP, "place_gap", (), groupby=("stage",)),
+    ranked_bar("gap_by_district", "各区学位缺口（下一学年）", PLACE_GAP, "place_gap", ("is_next_year",),
+               groupby=("stage",)),
     ranked_bar("backtest_mape", "回测误差 MAPE：方法 vs 基线（上年）", BACKTEST, "mape", (), PCT, also=("naive_mape",)),
     trend("backtest_actual_vs_forecast", "回测：实际入学 vs 预测", BACKTEST, ["actual", "forecast"], (), width=12),
 ]

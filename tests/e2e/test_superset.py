@@ -135,3 +135,19 @@ def test_second_import_is_a_no_op(admin):
     assert {k: again[k] for k in ("datasets", "charts", "dashboards", "dataset_ids", "chart_ids")} == \
         {k: before[k] for k in ("datasets", "charts", "dashboards", "dataset_ids", "chart_ids")}
     assert len(admin.dashboards()) == len(spec.DASHBOARDS)
+
+
+def test_an_edited_bundle_updates_the_existing_objects(admin, tmp_path):
+    """The bundle is the truth: a changed chart is updated in place (same id), and the committed bundle
+    restores it."""
+    edited = tmp_path / "bundle"
+    shutil.copytree(config.BUNDLE_DIR, edited)
+    chart_file = edited / "charts" / "kpi_students.yaml"
+    title = spec.COCKPIT_CHARTS[0].title
+    chart_file.write_text(chart_file.read_text(encoding="utf-8").replace(title, title + "（改）"), encoding="utf-8")
+    ids = {c["slice_name"]: c["id"] for c in admin.charts()}
+    provisioning.run_admin(import_bundle=True, bundle_folder=edited)
+    after = {c["slice_name"]: c["id"] for c in admin.charts()}
+    assert after.get(title + "（改）") == ids[title] and title not in after
+    provisioning.run_admin(import_bundle=True)
+    assert {c["slice_name"]: c["id"] for c in admin.charts()} == ids

@@ -8,7 +8,14 @@ from edulake.orchestration import server
 
 
 def _spawn(*marker: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", *marker])
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", *marker])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # until the kernel shows its own command line (it is empty at first)
+        with open(f"/proc/{proc.pid}/cmdline", "rb") as fh:
+            if b"time.sleep" in fh.read():
+                return proc
+        time.sleep(0.02)
+    raise AssertionError("the child never showed its command line")
 
 
 def test_a_running_airflow_process_is_alive_and_an_exited_one_is_not():
