@@ -24,3 +24,7 @@ class ReferenceNotReady(RuntimeError):
 
 class BuildFailure(AirflowFailException):
     """dbt ran and a model or a data test failed: the same silver would fail again, so no retry."""
+
+
+class ConfigurationFailure(AirflowFailException):
+    """The platform is not set up for this task (e.g. no pseudonymisation key): retrying cannot help."""

@@ -8,7 +8,12 @@ import logging
 
 from edulake import settings, standard
 from edulake.orchestration import deltaread, inbox, names, runlog
-from edulake.orchestration.errors import BatchRejectedFailure, BuildFailure, ReferenceNotReady
+from edulake.orchestration.errors import (
+    BatchRejectedFailure,
+    BuildFailure,
+    ConfigurationFailure,
+    ReferenceNotReady,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +76,13 @@ def ingest(feed: str, work: dict) -> dict:
     One task rather than one per step: every task is its own process, and a Spark start costs 10-15 s on
     2 cores. The lake's steps resume from the ledger, so a retry of this task picks up where it stopped.
     """
-    from edulake.lake import pipeline
+    from edulake.lake import pipeline, privacy
     from edulake.lake.spark import get_spark
 
+    try:
+        privacy.pseudonym_key()  # before Spark starts: without the key no batch can reach silver
+    except privacy.KeyMissing as e:
+        raise ConfigurationFailure(str(e)) from e
     spark = get_spark(f"edulake-ingest-{feed}")
     if work.get("reprocess"):
         reopen_batches(spark, feed, work["reprocess"])
