@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
 # Five school years: enough history for the 学位预测 backtest (each year forecast from the ones
 # before it) while keeping the shared ingest affordable in CI (files, not rows, dominate its cost).
 TEST_YEARS = (2021, 2025)

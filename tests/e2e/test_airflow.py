@@ -18,7 +18,6 @@ from edulake import settings, standard
 from edulake.orchestration import config, deltaread, inprocess, names, runlog
 
 pytestmark = pytest.mark.spark
-REPO = Path(__file__).resolve().parents[2]
 CORRUPT = "考试成绩_CORRUPT-2099.csv"  # matches the exam feed's file pattern; its header is not the standard's
 CORRUPT_FEED = "exam"
 
