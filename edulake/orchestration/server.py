@@ -156,13 +156,18 @@ def stop(timeout: float = 30) -> list[str]:
                 stopped.append(component)
             except ProcessLookupError:
                 pass
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(_alive(p) for p in pids.values()):
-        time.sleep(0.5)
+    _wait_gone(pids.values(), timeout)
     for pid in pids.values():
         try:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+    _wait_gone(pids.values(), 10)  # SIGKILL is not instant: return only once they are gone
     path.unlink(missing_ok=True)
     return stopped
+
+
+def _wait_gone(pids, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.2)
