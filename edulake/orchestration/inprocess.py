@@ -38,9 +38,15 @@ def reconfigure() -> None:
 
 def prepare_metadata() -> None:
     """Create or migrate the metadata database and the heavy-work pool (idempotent)."""
+    import os
+    from pathlib import Path
+
     from airflow.models.pool import Pool
     from airflow.utils import db
 
+    # airflow creates AIRFLOW_HOME only when first imported: a process that imported it for another
+    # home (an earlier test module, a re-pointed shell) must create this one's folder itself
+    Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     db.initdb()
     Pool.create_or_update_pool(names.HEAVY_POOL, slots=1, description=names.HEAVY_POOL_DESCRIPTION,
                                include_deferred=False)
