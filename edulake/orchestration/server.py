@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from edulake import settings
+from edulake import processes, settings
 from edulake.orchestration import config
 from edulake.orchestration.client import AirflowClient
 
@@ -51,24 +51,8 @@ def log_dir() -> Path:
 
 
 def _alive(pid: int) -> bool:
-    """True while `pid` is one of our Airflow processes: not exited (a zombie counts as exited) and not
-    a recycled pid running something else."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat[stat.rindex(")") + 2] in "ZX":  # state follows "(comm) "
-            return False
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (OSError, ValueError, IndexError):
-        return True
-    # The kernel returns an empty cmdline while the process's memory map is busy (a fork in progress):
-    # that is a live process, not an exited one.
-    return not cmdline or b"airflow" in cmdline
+    """True while `pid` is one of our Airflow processes (see edulake.processes)."""
+    return processes.alive(pid, b"airflow")
 
 
 def running() -> Server | None:
@@ -158,16 +142,15 @@ def stop(timeout: float = 30) -> list[str]:
                 pass
     _wait_gone(pids.values(), timeout)
     for pid in pids.values():
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        if _alive(pid):  # never signal a recycled pid's group
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
     _wait_gone(pids.values(), 10)  # SIGKILL is not instant: return only once they are gone
     path.unlink(missing_ok=True)
     return stopped
 
 
 def _wait_gone(pids, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and any(_alive(p) for p in pids):
-        time.sleep(0.2)
+    processes.wait_gone(pids, b"airflow", timeout)

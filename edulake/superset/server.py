@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from edulake import processes
 from edulake.superset import config
 
 
@@ -38,13 +39,16 @@ def healthy(url: str) -> bool:
         return False
 
 
+PROGRAM = b"superset"  # in the server's command line (see command())
+
+
 def _running_pid() -> int | None:
+    """The pid in the pid file if that process is our Superset and still running (see edulake.processes)."""
     try:
         pid = int(pid_file().read_text().split()[0])
-        os.kill(pid, 0)
-        return pid
-    except (OSError, ValueError):
+    except (OSError, ValueError, IndexError):
         return None
+    return pid if processes.alive(pid, PROGRAM) else None
 
 
 def command(port: int) -> list[str]:
@@ -79,14 +83,16 @@ def stop() -> bool:
     if pid is None:
         pid_file().unlink(missing_ok=True)
         return False
-    os.killpg(pid, signal.SIGTERM)  # its own session: the server and its reloader/threads
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except OSError:
-            break
-        time.sleep(0.2)
-    else:
-        os.killpg(pid, signal.SIGKILL)
+    _signal_group(pid, signal.SIGTERM)  # its own session: the server and its reloader/threads
+    if not processes.wait_gone([pid], PROGRAM, 10):
+        _signal_group(pid, signal.SIGKILL)
+        processes.wait_gone([pid], PROGRAM, 10)  # SIGKILL is not instant: return once it is gone
     pid_file().unlink(missing_ok=True)
     return True
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
