@@ -22,6 +22,14 @@ def markdown(report: dict) -> str:
         lines.append(f"| {name} | {w['files']} | {w['rows']:,} | {w['pipeline_seconds']:.1f} | "
                      f"{w['pipeline_rows_per_s']:,.0f} | {w['pipeline_peak_rss_mb']:,.0f} | "
                      f"{w['baseline_seconds'] or 0:.1f} | {w['pipeline_to_baseline'] or '–'} |")
+    if report.get("feeds"):
+        lines += ["", "Per feed (landing + bronze + silver; validation is part of silver):", "",
+                  "| workload | feed | rows | landing s | bronze s | silver s | of which validation s | rows/s | "
+                  "validation rows/s | peak RSS MB |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for f in report["feeds"]:
+            lines.append(f"| {f['workload']} | {f['feed']} | {f['rows']:,} | {f['landing_seconds']:.1f} | "
+                         f"{f['bronze_seconds']:.1f} | {f['silver_seconds']:.1f} | {f['validate_seconds']:.1f} | "
+                         f"{f['rows_per_s']:,.0f} | {f['validate_rows_per_s']:,.0f} | {f['peak_rss_mb']:,.0f} |")
     lines += ["", f"Incremental (1% change) ÷ full refresh: {report['incremental_vs_full']}; "
                   f"slowest stage: {report['slowest_stage']}.", ""]
     return "\n".join(lines)

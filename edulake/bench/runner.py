@@ -68,8 +68,29 @@ def run_lake(workload: str, home: Path, rows: int, work: Path) -> list[StageResu
         detail = {k: v for k, v in whole.detail.items() if k != "marks"} if s == "silver" else {}
         if s == "landing":
             detail["spark_start_seconds"] = round(marks["spark"][1] - marks["spark"][0], 2)
+        if s == "silver":
+            detail["feeds"] = feed_figures(workload, whole.detail, samples)
         out.append(StageResult(workload, s, round(end - start, 2), rows,
                                round(peak_between(samples, start, end) / 2**20, 1), whole.ok, detail))
+    return out
+
+
+def feed_figures(workload: str, detail: dict, samples: list[tuple[float, int]]) -> list[dict]:
+    """Per feed: rows, seconds of landing, bronze, silver and of silver's validation, rows per second,
+    and the peak RSS while that feed's steps ran (from the child's per-feed marks)."""
+    out = []
+    for feed, steps in detail.get("feed_marks", {}).items():
+        rows = int(detail.get("feed_rows", {}).get(feed, 0))
+        seconds = {s: round(end - start, 2) for s, (start, end) in steps.items()}
+        lake = sum(seconds.values())
+        validate = float(detail.get("validate_seconds", {}).get(feed, 0.0))
+        peak = max(peak_between(samples, start, end) for start, end in steps.values())
+        out.append({"workload": workload, "feed": feed, "rows": rows,
+                    **{f"{s}_seconds": seconds.get(s, 0.0) for s in LAKE_STAGES},
+                    "validate_seconds": validate, "lake_seconds": round(lake, 2),
+                    "rows_per_s": round(rows / lake, 1) if lake else 0.0,
+                    "validate_rows_per_s": round(rows / validate, 1) if validate else 0.0,
+                    "peak_rss_mb": round(peak / 2**20, 1)})
     return out
 
 
@@ -174,6 +195,7 @@ def summarise(scale: float, seed: int, results: list[StageResult], deliveries: d
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "stages": [r.to_dict() for r in results],
         "workloads": workloads,
+        "feeds": [f for r in results if r.stage == "silver" for f in r.detail.get("feeds", [])],
         "incremental_vs_full": (round(inc["pipeline_seconds"] / refresh["pipeline_seconds"], 3)
                                 if refresh and inc and refresh["pipeline_seconds"] else None),
         "slowest_stage": f"{slowest.workload}/{slowest.stage}" if slowest else None,

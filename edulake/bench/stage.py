@@ -23,31 +23,42 @@ def generate(params: dict) -> dict:
 def lake(params: dict) -> dict:
     """landing, bronze and silver of every feed in ONE process and Spark session, as `edulake ingest`
     runs them; `marks` holds each step's [start, end] (epoch seconds) so the parent can split the wall
-    time and the memory samples by step. Landing's mark includes starting the Spark session."""
+    time and the memory samples by step, `feed_marks` the same per feed and step, `validate_seconds`
+    the part of each feed's silver spent validating. Landing's mark includes starting the Spark session."""
     import time
 
+    from pyspark.sql import functions as F
+
     from edulake.commands.setup import ensure_pseudonym_key
-    from edulake.lake import ledger, pipeline
+    from edulake.lake import ledger, pipeline, stopwatch
     from edulake.lake.spark import get_spark
 
     ensure_pseudonym_key()  # the bench's own lake gets its own key, as `edulake setup` makes one
-    marks, errors = {}, []
+    marks, feed_marks, errors = {}, {}, []
     start = time.time()
     spark = get_spark("edulake-bench-lake")
     marks["spark"] = [start, time.time()]
+    before = ledger.read(spark).groupBy("feed").agg(F.sum("rows_received")).collect()
     for step in ("landing", "bronze", "silver"):
         begin = start if step == "landing" else time.time()
         for feed in pipeline.feed_order():
+            feed_begin = time.time()
             if step == "landing":
                 errors += pipeline.run_landing(spark, feed, record_landed=False).errors
             elif step == "bronze":
                 pipeline.run_bronze(spark, feed)
             else:
                 errors += pipeline.run_silver(spark, feed).errors
+            feed_marks.setdefault(feed, {})[step] = [feed_begin, time.time()]
         marks[step] = [begin, time.time()]
+    totals = ledger.read(spark).groupBy("feed").agg(F.sum("rows_received")).collect()
+    received_before = {r[0]: r[1] for r in before}
+    feed_rows = {r[0]: int(r[1] - received_before.get(r[0], 0)) for r in totals}
     counts = ledger.read(spark).groupBy().sum("rows_received", "rows_accepted", "rows_quarantined",
                                               "rows_collapsed").collect()[0]
-    return {"marks": marks, "errors": [str(e) for e in errors], "ledger_received": counts[0],
+    validate = {feed: round(s, 2) for (feed, phase), s in stopwatch.totals().items() if phase == "validate"}
+    return {"marks": marks, "feed_marks": feed_marks, "feed_rows": feed_rows, "validate_seconds": validate,
+            "errors": [str(e) for e in errors], "ledger_received": counts[0],
             "ledger_accepted": counts[1], "ledger_quarantined": counts[2], "ledger_collapsed": counts[3]}
 
 

@@ -24,7 +24,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from edulake import settings
-from edulake.lake import bronze, delta, faults, identity, normalise, privacy, quarantine, rules
+from edulake.lake import bronze, delta, faults, identity, normalise, privacy, quarantine, rules, stopwatch
 from edulake.standard import Standard, Table
 
 LINEAGE = ("_batch_id", "_source_file", "_row_number")
@@ -157,27 +157,35 @@ def load(spark: SparkSession, std: Standard, table: Table, batch_ids: list[str])
     raw = bronze.read_batches(spark, table.feed, table.qualified_name, batch_ids)
     staged = stage(table, std, raw, batch_ids).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        counts = _counts(staged, batch_ids)
-        quality = quality_module()
-        if quality is not None:
-            quality.record(spark, table, staged, batch_ids)  # ops/quality summary (and GX docs if enabled)
-        # a clean first load creates no quarantine table; otherwise replace these batches' rows
-        if any(c.quarantined for c in counts) or delta.exists(quarantine.path(table.feed)):
-            quarantine.write(quarantine.rows(staged, table.feed, table.qualified_name), table.feed, batch_ids)
-        faults.crash_point("after_quarantine")
-        accepted = staged.where(F.col("_status") == "accepted")
-        ids = identity.rows(accepted, table, key)
-        if ids is not None:
-            identity.write(ids)
-        faults.crash_point("before_silver_merge")
-        target = path(table.entity)
-        delta.ensure_table(spark, target, schema(table))
-        rows = silver_rows(table, accepted, key).select(*[F.col(f.name).cast(f.dataType) for f in schema(table).fields])
-        delta.upsert(rows, target, table.natural_key_silver, update_condition="t._batch_id <> s._batch_id")
-        faults.crash_point("after_silver_merge")
+        with stopwatch.timed(table.feed, "validate"):  # the first action computes every check
+            counts = _counts(staged, batch_ids)
+            quality = quality_module()
+            if quality is not None:
+                quality.record(spark, table, staged, batch_ids)  # ops/quality summary (and GX docs if enabled)
+        with stopwatch.timed(table.feed, "write"):
+            _write(spark, table, staged, counts, key)
         return counts
     finally:
         staged.unpersist()
+
+
+def _write(spark: SparkSession, table: Table, staged: DataFrame, counts: list[BatchCounts], key: bytes) -> None:
+    """Quarantine, identity, then the silver MERGE (see load for the order's reason)."""
+    batch_ids = [c.batch_id for c in counts]
+    # a clean first load creates no quarantine table; otherwise replace these batches' rows
+    if any(c.quarantined for c in counts) or delta.exists(quarantine.path(table.feed)):
+        quarantine.write(quarantine.rows(staged, table.feed, table.qualified_name), table.feed, batch_ids)
+    faults.crash_point("after_quarantine")
+    accepted = staged.where(F.col("_status") == "accepted")
+    ids = identity.rows(accepted, table, key)
+    if ids is not None:
+        identity.write(ids)
+    faults.crash_point("before_silver_merge")
+    target = path(table.entity)
+    delta.ensure_table(spark, target, schema(table))
+    rows = silver_rows(table, accepted, key).select(*[F.col(f.name).cast(f.dataType) for f in schema(table).fields])
+    delta.upsert(rows, target, table.natural_key_silver, update_condition="t._batch_id <> s._batch_id")
+    faults.crash_point("after_silver_merge")
 
 
 def _counts(staged: DataFrame, batch_ids: list[str]) -> list[BatchCounts]:

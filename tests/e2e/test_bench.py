@@ -16,7 +16,8 @@ pytestmark = pytest.mark.spark
 
 def test_bench_runs_every_stage_and_writes_its_report(tmp_path, monkeypatch):
     # one school year: the backfill is then the reference data alone (its cost is per file, and a second
-    # year of files would double the test's time without exercising anything more of the harness)
+    # year of files would double the test's time without exercising anything more of the harness); its
+    # build also checks that the warehouse builds, tests and publishes on a lake with no yearly feed yet
     monkeypatch.setenv("EDULAKE_HOME", str(tmp_path / "home"))
     work, out = tmp_path / "bench", tmp_path / "reports"
     result = CliRunner().invoke(main, ["bench", "--scale", "0.001", "--seed", "5", "--years", "2025-2025",
@@ -41,3 +42,15 @@ def test_bench_runs_every_stage_and_writes_its_report(tmp_path, monkeypatch):
     assert silver["ledger_received"] == (silver["ledger_accepted"] + silver["ledger_quarantined"]
                                          + silver["ledger_collapsed"])
     assert report["slowest_stage"] and "| workload | stage |" in (out / "bench-scale0.001.md").read_text()
+    # per feed: every feed of every workload, rows reconcile with the workload, validation inside silver
+    from edulake import standard
+
+    feeds = report["feeds"]
+    for name, w in report["workloads"].items():
+        mine = [f for f in feeds if f["workload"] == name]
+        assert {f["feed"] for f in mine} == set(standard.load().feeds), name
+        assert sum(f["rows"] for f in mine) == w["rows"], name
+    for f in feeds:
+        assert 0 <= f["validate_seconds"] <= f["silver_seconds"] and f["peak_rss_mb"] > 0, f
+        assert f["lake_seconds"] > 0 and f["rows_per_s"] == pytest.approx(f["rows"] / f["lake_seconds"], rel=1e-2, abs=0.1), f
+    assert "| workload | feed | rows |" in (out / "bench-scale0.001.md").read_text()

@@ -11,12 +11,30 @@
   {{ return('') }}
 {% endmacro %}
 
+{#- A silver table not loaded yet (e.g. only the reference feed has arrived) is an empty view with the
+    standard's columns (the source's data_type, generated from schemas/) and silver's lineage columns
+    (edulake.lake.silver.schema): the warehouse builds on what the lake holds instead of failing. -#}
 {% macro duckdb__edulake_register_silver() %}
   {%- if execute -%}
     {%- set statements = ['create schema if not exists silver'] -%}
     {%- for node in graph.sources.values() if node.source_name == 'silver' -%}
-      {%- do statements.append("create or replace view silver." ~ node.name ~ " as select * from delta_scan('"
-                              ~ var('core:silver_path') ~ "/" ~ node.name ~ "')") -%}
+      {%- set location = var('core:silver_path') ~ "/" ~ node.name -%}
+      {%- set log_files = run_query("select count(*) from glob('" ~ location ~ "/_delta_log/*.json')").columns[0].values()[0] -%}
+      {%- if log_files > 0 -%}
+        {%- do statements.append("create or replace view silver." ~ node.name ~ " as select * from delta_scan('"
+                                ~ location ~ "')") -%}
+      {%- else -%}
+        {%- do log("silver/" ~ node.name ~ " not loaded yet: an empty view stands in for it", info=true) -%}
+        {%- set columns = [] -%}
+        {%- for column in node.columns.values() -%}
+          {%- do columns.append("cast(null as " ~ column.data_type ~ ") as " ~ column.name) -%}
+        {%- endfor -%}
+        {%- do columns.extend(["cast(null as varchar[]) as _warnings", "cast(null as varchar) as _batch_id",
+                               "cast(null as varchar) as _source_file", "cast(null as integer) as _row_number",
+                               "cast(null as timestamp) as _loaded_at"]) -%}
+        {%- do statements.append("create or replace view silver." ~ node.name ~ " as select "
+                                ~ columns | join(", ") ~ " where false") -%}
+      {%- endif -%}
     {%- endfor -%}
     {{ return(statements | join(';\n')) }}
   {%- endif -%}

@@ -94,6 +94,7 @@ freshness as (
     union all
     select max(school_year), '全部', '{{ kpi }}', cast(max(school_year) as double), cast(null as double)
     from {{ ref(fact) }}
+    having count(*) > 0  -- a fact with no rows yet has no latest year (not a row with a null one)
     {%- if not loop.last %}
     union all
     {%- endif %}
