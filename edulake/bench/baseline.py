@@ -45,8 +45,10 @@ def _readers(table: Table, paths: list[Path]) -> list[str]:
     if csv:
         encoding = ENCODINGS.get((table.encoding or "utf-8").lower(), table.encoding)
         columns = ", ".join(f"{c!r}: 'VARCHAR'" for c in table.columns)
+        # store_rejects: a line the encoding or shape cannot read (the generator's defects) is set aside in
+        # reject_errors and counted, as the lake quarantines it, instead of failing the whole read
         readers.append(f"read_csv([{', '.join(map(_quote, csv))}], encoding = '{encoding}', header = true, "
-                       f"auto_detect = false, columns = {{{columns}}})")
+                       f"auto_detect = false, columns = {{{columns}}}, store_rejects = true)")
     return readers
 
 
@@ -60,7 +62,7 @@ def tables_of(files: list[Path]) -> dict[str, list[Path]]:
 
 
 def run(files: list[Path], out: Path, work: Path) -> int:
-    """Write one Parquet file per table under `out`; returns the rows written."""
+    """Write one Parquet file per table under `out`; returns the rows read (written + rejected lines)."""
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(work / "baseline.duckdb"))
     con.execute(f"SET extension_directory = '{work / 'duckdb_extensions'}'")
@@ -74,5 +76,7 @@ def run(files: list[Path], out: Path, work: Path) -> int:
         target = out / f"{table.qualified_name}.parquet"
         con.execute(f"COPY ({union}) TO '{target}' (FORMAT parquet)")
         rows += con.execute(f"SELECT count(*) FROM '{target}'").fetchone()[0]
+    if any(p.suffix.lower() != ".xlsx" for p in files):  # reject_errors accumulates over the session's scans
+        rows += con.execute("SELECT count(DISTINCT (scan_id, file_id, line)) FROM reject_errors").fetchone()[0]
     con.close()
     return rows
