@@ -80,6 +80,9 @@ def stage(table: Table, std: Standard, raw: DataFrame, batch_ids: list[str], wit
     `with_quality=False` leaves out the standard's table rules and batch-level expectations (the
     field rules stay): the routing mechanism alone, as its tests exercise it."""
     typed = typed_frame(table, std, raw)
+    quality = quality_module()
+    if quality is not None and with_quality:
+        typed = quality.with_lookups(table, typed)  # e.g. the enrollment roster, for student_enrolled
     seq = F.create_map(*[F.lit(x) for i, b in enumerate(batch_ids) for x in (b, i)])[F.col("_batch_id")]
     # One shuffle serves both windows: exact duplicates share their natural key, so partitioning by
     # (batch, key) clusters both the duplicates and the key conflicts.
@@ -88,7 +91,6 @@ def stage(table: Table, std: Standard, raw: DataFrame, batch_ids: list[str], wit
     same_raw = Window.partitionBy("_batch_id", *key, "_shape_error", *raw_values).orderBy("_row_number")
     df = (typed.withColumn("_seq", seq).repartition("_batch_id", *key)
           .withColumn("_collapsed", F.row_number().over(same_raw) > 1))
-    quality = quality_module()
     # the standard's rules come from edulake.quality in the same pass (one array column, no join)
     standard_checks = quality.row_failures_column(table, std, table_rules=with_quality) if quality else None
     df = df.withColumn("_failures", rules.failures_column(table, std, standard_checks))

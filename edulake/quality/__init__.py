@@ -1,6 +1,7 @@
 """Data-standard validation (Great Expectations, generated from schemas/).
 
 The lake (edulake.lake.silver) calls:
+  - with_lookups(table, frame)  the lookup columns some rules read (the enrollment roster), joined on;
   - row_failures_column(table, std, table_rules)  the failure array of every row check, one pass;
   - batch_failures(spark, table, std, frame, batch_ids)  the batch-level (fatal) failures;
   - record(spark, table, staged, batch_ids)  ops/quality summary + GX validation results and Data Docs.
@@ -16,7 +17,7 @@ from pyspark.sql import functions as F
 
 from edulake import standard
 from edulake.lake import normalise
-from edulake.quality import batch, conditions, rows
+from edulake.quality import batch, conditions, lookups, rows
 from edulake.quality.checks import text
 
 
@@ -29,6 +30,11 @@ class ValidationResult:
 def row_failures_column(table, std, table_rules: bool = True):
     conditions.clear_reference_cache()
     return rows.failures_column(table, std, table_rules)
+
+
+def with_lookups(table, frame: DataFrame) -> DataFrame:
+    """The validation frame plus the lookup columns its table's rules read (see lookups.py)."""
+    return lookups.with_lookups(table, frame)
 
 
 def batch_failures(spark, table, std, frame: DataFrame, batch_ids: list[str]) -> dict[str, list]:
@@ -53,6 +59,7 @@ def validate_batch(table, typed_df: DataFrame, raw_df: DataFrame, batch_id: str)
     if "_batch_id" not in frame.columns:
         frame = frame.withColumn("_batch_id", F.lit(batch_id))
     conditions.clear_reference_cache()
+    frame = lookups.with_lookups(table, frame)
     found = rows.row_failures(table, std, frame)
     fatal = batch.failures(typed_df.sparkSession, table, std, frame, [batch_id]).get(batch_id, [])
     return ValidationResult(found, fatal)

@@ -254,9 +254,18 @@ def _items(table, std, sev):
 NOT_IMPLEMENTED = {
     "measurement_plausible_for_grade_sex": "the standard gives no plausibility bands per grade and sex yet; "
                                            "field ranges (rule range) still apply",
-    "student_enrolled": "needs a join of pseudonymised 学籍号 against silver/student_enrollment per school year; "
-                        "not built yet",
 }
+
+
+def _enrolled(table, std, sev):
+    f = table.field("student_no")
+    # value_field None: the reason must not quote the 学籍号 (warn reasons travel with the row)
+    return [Check("student_enrolled", sev, f.column, None, "expect_student_to_be_on_roster",
+                  {"column_list": [text("student_no"), C.ENROLLED], "roster": "student_enrollment",
+                   "ignore_row_if": "never"},
+                  lambda: C.on_roster(_c(text("student_no")), _c(C.ENROLLED)),
+                  "学生不在该学年的学籍名册中 (student not on the school year's enrollment roster)")]
+
 
 _RULES = {
     "id_number_check_digit": _id_check_digit,
@@ -272,6 +281,7 @@ _RULES = {
     "school_id_structure": _school_structure,
     "school_category_matches_running_type": _category_type,
     "item_tested_for_grade": _items,
+    "student_enrolled": _enrolled,
 }
 
 

@@ -113,3 +113,12 @@ def in_reference(value: Column, entity: str, key: str) -> Column:
     """Referential integrity: the value is a key of silver/<entity> (no reference loaded: nothing exists)."""
     keys = reference_keys(entity, key)
     return _ok(F.when(value.isNotNull(), value.isin(*keys) if keys else F.lit(False)))
+
+
+ENROLLED = "__enrolled"  # lookup column (edulake.quality.lookups): True on the roster, False not, NULL unknown
+
+
+def on_roster(student_no: Column, enrolled: Column) -> Column:
+    """The student is on the enrollment roster of the record's school year. `enrolled` is NULL when that
+    year's roster is not loaded at all: unknown, which no rule can call a failure (NULL = satisfied)."""
+    return _ok(F.when(student_no.isNotNull(), enrolled))

@@ -173,6 +173,25 @@ class ExpectAbsentToHaveNoScore(MulticolumnMapExpectation):
     success_keys = ("mostly",)
 
 
+class StudentOnRoster(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.student_on_roster"
+    condition_domain_keys = _MULTI_DOMAIN
+    condition_value_keys = ("roster",)
+
+    @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
+    def _spark(cls, column_list, **kwargs):
+        return C.on_roster(*_cols(column_list))
+
+
+class ExpectStudentToBeOnRoster(MulticolumnMapExpectation):
+    """column_list = [学籍号 text, roster flag]: the student is on silver/<roster> for the record's school
+    year. The flag column is joined on by edulake.quality.lookups (by pseudonym token) before validation."""
+
+    roster: str
+    map_metric = "multicolumn_values.student_on_roster"
+    success_keys = ("mostly", "roster")
+
+
 # --- schools -----------------------------------------------------------------------------------
 class ColumnValuesInReference(ColumnMapMetricProvider):
     condition_metric_name = "column_values.in_reference"

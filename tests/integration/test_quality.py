@@ -100,3 +100,48 @@ def test_a_missing_district_rejects_the_facility_year(spark, generated_lake):
     assert "every_district_delivered" in found and set(found) <= {"every_district_delivered", "row_count_within_band"}
     missing = found["every_district_delivered"]
     assert "2036 学年" in missing and "110102" in missing and "110101 " not in missing
+
+
+def test_student_enrolled_looks_the_student_up_on_the_years_roster_by_token(spark, generated_lake):
+    """On the roster: satisfied; that year's roster loaded without them: warned; no roster of that year
+    loaded yet: unknown, not a failure. The lookup joins on the pseudonym token (silver holds no 学籍号)."""
+    from edulake import settings
+    from edulake.lake import identity
+    from edulake.quality import conditions as C
+    from edulake.quality import lookups
+    from edulake.quality.checks import text
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDULAKE_HOME", str(generated_lake.home))
+        roster = delta.read(spark, settings.paths().silver / "student_enrollment")
+        year = roster.agg(F.max("school_year")).first()[0]
+        token = roster.where(F.col("school_year") == year).select("student_token").first()[0]
+        student_no = delta.read(spark, identity.path()).where(F.col("token") == token).first()["student_no"]
+        unknown_year = roster.agg(F.max("school_year")).first()[0] + 3
+        frame = spark.createDataFrame(
+            [("on", student_no, year), ("off", "G11010120100101123X", year), ("unknown", student_no, unknown_year)],
+            "case string, student_no string, school_year int").withColumn(text("student_no"), F.col("student_no"))
+        table = standard.load().table("health.fitness")
+        out = lookups.with_lookups(table, frame).select(
+            "case", C.ENROLLED, C.on_roster(F.col(text("student_no")), F.col(C.ENROLLED)).alias("ok")).collect()
+    assert {r["case"]: (r[C.ENROLLED], r["ok"]) for r in out} == {
+        "on": (True, True), "off": (False, False), "unknown": (None, True)}
+
+
+def test_fitness_rows_off_the_roster_are_kept_and_flagged(spark, generated_lake):
+    """student_enrolled is a warn rule: a fitness record whose student is not on that year's roster (in
+    generated data: the student's enrollment row was quarantined) reaches silver flagged, not quarantined."""
+    from edulake import settings
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDULAKE_HOME", str(generated_lake.home))
+        silver = settings.paths().silver
+        fitness = delta.read(spark, silver / "fitness_test")
+        roster = delta.read(spark, silver / "student_enrollment").select("student_token", "school_year").distinct()
+        off = fitness.join(roster, ["student_token", "school_year"], "left_anti").select("student_token", "school_year")
+        flagged = fitness.where(F.array_contains("_warnings", "student_enrolled:学籍号")).select(
+            "student_token", "school_year")
+        assert off.count() > 0  # the generator's enrollment defects leave some students off the roster
+        assert sorted(flagged.collect()) == sorted(off.collect())
+        quarantined = _quarantined(spark)
+        assert not any(r.rule == "student_enrolled" for rows in quarantined.values() for r in rows)
