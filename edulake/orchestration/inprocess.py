@@ -24,15 +24,16 @@ def use_home(port: int | None = None) -> dict[str, str]:
 
 
 def reconfigure() -> None:
-    """Before airflow is imported the environment is enough; afterwards (e.g. another test module imported
-    it for another home) the ORM is rebuilt on the SQLite file the environment now names."""
-    import os
+    """Before airflow is imported the environment is enough; afterwards (e.g. a module imported it for
+    another home, or before config.apply ran) airflow's import-time globals are re-read from the
+    environment — the metadata DB and the DAGs folder, which the DAG bundle that dag.test() serializes
+    into resolves against — and the ORM is rebuilt on the SQLite file the environment now names."""
     import sys
 
     if "airflow.settings" in sys.modules:
         from airflow import settings as airflow_settings
 
-        airflow_settings.SQL_ALCHEMY_CONN = os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        airflow_settings.configure_vars()
         airflow_settings.reconfigure_orm()
 
 

@@ -1,6 +1,8 @@
-"""prepare_metadata works for a home whose folder does not exist yet, also when airflow was already
-imported for another home (what a full test run does: a unit test imports airflow before the e2e module
-points it at its own home; CI failed on exactly that with "unable to open database file")."""
+"""Pointing this process's Airflow at a new home works when airflow was already imported for another
+(what a full test run does: collecting a unit test imports airflow before the e2e module points it at its
+own home). CI failed twice on it: "unable to open database file" (the new home's folder did not exist) and
+"the dag is not serialized" (airflow's import-time DAGS_FOLDER, which dag.test()'s bundle resolves against,
+still named the first home's)."""
 
 from __future__ import annotations
 
@@ -8,16 +10,19 @@ import subprocess
 import sys
 import textwrap
 
+from edulake import settings
 
-def test_metadata_is_created_in_a_new_home_after_airflow_was_imported_for_another(tmp_path):
+
+def test_a_new_home_gets_its_metadata_and_our_dags_folder_after_airflow_was_imported(tmp_path):
     script = textwrap.dedent(f"""
-        import os, sys
+        import os
         from pathlib import Path
-        os.environ["EDULAKE_HOME"] = {str(tmp_path / "first")!r}
-        from edulake.orchestration import config, inprocess
-        config.apply(18901)
-        import airflow.settings  # noqa: F401  (airflow now configured for the first home)
+        first = Path({str(tmp_path / "first")!r})
+        os.environ["AIRFLOW_HOME"] = str(first)  # airflow imported before edulake configured anything
+        import airflow.settings
+        assert airflow.settings.DAGS_FOLDER == str(first / "dags"), airflow.settings.DAGS_FOLDER
 
+        from edulake.orchestration import config, inprocess
         second = Path({str(tmp_path / "second")!r})
         os.environ["EDULAKE_HOME"] = str(second)
         os.environ.update(config.airflow_env(port_=18903))
@@ -25,6 +30,8 @@ def test_metadata_is_created_in_a_new_home_after_airflow_was_imported_for_anothe
         inprocess.reconfigure()
         inprocess.prepare_metadata()
         assert (second / "airflow" / "airflow.db").stat().st_size > 0
+        assert airflow.settings.DAGS_FOLDER == {str(settings.DAGS_DIR)!r}, airflow.settings.DAGS_FOLDER
+        assert airflow.settings.SQL_ALCHEMY_CONN.endswith(str(second / "airflow" / "airflow.db"))
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
