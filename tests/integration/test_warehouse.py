@@ -148,13 +148,17 @@ def test_rebuild_keeps_readers_and_history_and_generates_docs(built_home):
 
 
 def test_failed_build_publishes_nothing(built_home, tmp_path, monkeypatch):
-    """A build that fails (here: a silver table is missing) leaves the published warehouse untouched."""
+    """A build that fails (here: a silver table's Delta log is corrupt) leaves the published warehouse
+    untouched. (A silver table not loaded yet is no failure: an empty view stands in for it.)"""
     home = tmp_path / "home"
     src = settings.paths()
     shutil.copytree(src.silver, settings.Paths(home).silver)
     settings.Paths(home).warehouse_dir.mkdir(parents=True)
     shutil.copy2(src.warehouse, settings.Paths(home).warehouse)
-    shutil.rmtree(settings.Paths(home).silver / "exam_score")
+    corrupt = settings.Paths(home).silver / "exam_score"
+    shutil.rmtree(corrupt)
+    (corrupt / "_delta_log").mkdir(parents=True)
+    (corrupt / "_delta_log" / "00000000000000000000.json").write_text("not a Delta commit\n", encoding="utf-8")
     monkeypatch.setenv("EDULAKE_HOME", str(home))
     published = settings.paths().warehouse.read_bytes()
     result = runner.build(select="dim_grade")
