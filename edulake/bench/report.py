@@ -30,6 +30,16 @@ def markdown(report: dict) -> str:
             lines.append(f"| {f['workload']} | {f['feed']} | {f['rows']:,} | {f['landing_seconds']:.1f} | "
                          f"{f['bronze_seconds']:.1f} | {f['silver_seconds']:.1f} | {f['validate_seconds']:.1f} | "
                          f"{f['rows_per_s']:,.0f} | {f['validate_rows_per_s']:,.0f} | {f['peak_rss_mb']:,.0f} |")
+    if report.get("validation"):
+        lines += ["", "The standard's rules' own cost (silver's validation run again from bronze: with every rule, "
+                  "then with the field rules only; ingestion = landing + bronze + silver less the rules):", "",
+                  "| workload | feed | rows | with rules s | field rules only s | rules s | rules rows/s | "
+                  "ingestion s | rules ÷ ingestion |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for v in report["validation"]:
+            lines.append(f"| {v['workload']} | {v['feed']} | {v['rows']:,} | {v['with_rules_seconds']:.1f} | "
+                         f"{v['field_rules_only_seconds']:.1f} | {v['rules_seconds']:.1f} | "
+                         f"{v['rules_rows_per_s'] or 0:,.0f} | {v['ingestion_seconds']:.1f} | "
+                         f"{v['rules_to_ingestion'] if v['rules_to_ingestion'] is not None else '–'} |")
     lines += ["", f"Incremental (1% change) ÷ full refresh: {report['incremental_vs_full']}; "
                   f"slowest stage: {report['slowest_stage']}.", ""]
     return "\n".join(lines)

@@ -160,8 +160,12 @@ def run(scale: float, seed: int, work: Path, years: tuple[int, int] | None = Non
         _inbox(home, delivery.files)
         base_params = {"files": [str(f) for f in delivery.files], "out": str(work / "baseline" / name),
                        "work": str(work)}
-        for r in run_lake(name, home, delivery.rows, work):
+        lake = run_lake(name, home, delivery.rows, work)
+        for r in lake:
             _record(results, r, say)
+        loaded = lake[-1].detail.pop("silver_batches", [])
+        if name == "refresh":  # the routine run: what the standard's rules cost in it (issue: validation ≤ ingestion)
+            _record(results, run_stage(name, "validation", {"batches": loaded}, home, delivery.rows, work), say)
         _record(results, run_stage(name, "build", {}, home, delivery.rows, work), say)
         _record(results, run_stage(name, "baseline", base_params, home, delivery.rows, work), say)
     return summarise(scale, seed, results, deliveries)
@@ -196,8 +200,30 @@ def summarise(scale: float, seed: int, results: list[StageResult], deliveries: d
         "stages": [r.to_dict() for r in results],
         "workloads": workloads,
         "feeds": [f for r in results if r.stage == "silver" for f in r.detail.get("feeds", [])],
+        "validation": validation_figures(results),
         "incremental_vs_full": (round(inc["pipeline_seconds"] / refresh["pipeline_seconds"], 3)
                                 if refresh and inc and refresh["pipeline_seconds"] else None),
         "slowest_stage": f"{slowest.workload}/{slowest.stage}" if slowest else None,
         "ok": all(r.ok for r in results),
     }
+
+
+def validation_figures(results: list[StageResult]) -> list[dict]:
+    """Per feed of the validated workload: the silver validate phase with every rule and with the field
+    rules only (the `validation` stage), their difference — the standard's rules' own cost — and the
+    rest of that feed's ingestion (landing + bronze + silver of the lake run, less the rules' cost)."""
+    run = next((r for r in results if r.stage == "validation" and r.ok), None)
+    if run is None:
+        return []
+    lake = {f["feed"]: f for r in results if r.workload == run.workload and r.stage == "silver"
+            for f in r.detail.get("feeds", [])}
+    out = []
+    for feed, v in run.detail.get("feeds", {}).items():
+        cost = round(v["rules"] - v["field_rules"], 2)
+        ingestion = round(lake[feed]["lake_seconds"] - cost, 2) if feed in lake else 0.0
+        out.append({"workload": run.workload, "feed": feed, "rows": v["rows"],
+                    "with_rules_seconds": v["rules"], "field_rules_only_seconds": v["field_rules"],
+                    "rules_seconds": cost, "rules_rows_per_s": round(v["rows"] / cost, 1) if cost > 0 else None,
+                    "ingestion_seconds": ingestion,
+                    "rules_to_ingestion": round(cost / ingestion, 3) if ingestion > 0 else None})
+    return out

@@ -27,10 +27,8 @@ def lake(params: dict) -> dict:
     the part of each feed's silver spent validating. Landing's mark includes starting the Spark session."""
     import time
 
-    from pyspark.sql import functions as F
-
     from edulake.commands.setup import ensure_pseudonym_key
-    from edulake.lake import ledger, pipeline, stopwatch
+    from edulake.lake import pipeline, stopwatch
     from edulake.lake.spark import get_spark
 
     ensure_pseudonym_key()  # the bench's own lake gets its own key, as `edulake setup` makes one
@@ -38,7 +36,8 @@ def lake(params: dict) -> dict:
     start = time.time()
     spark = get_spark("edulake-bench-lake")
     marks["spark"] = [start, time.time()]
-    before = ledger.read(spark).groupBy("feed").agg(F.sum("rows_received")).collect()
+    before = _ledger_by_feed(spark)
+    silver_batches = []
     for step in ("landing", "bronze", "silver"):
         begin = start if step == "landing" else time.time()
         for feed in pipeline.feed_order():
@@ -48,18 +47,66 @@ def lake(params: dict) -> dict:
             elif step == "bronze":
                 pipeline.run_bronze(spark, feed)
             else:
-                errors += pipeline.run_silver(spark, feed).errors
+                result = pipeline.run_silver(spark, feed)
+                errors += result.errors
+                silver_batches += [[e.feed, e.table, e.batch_id, e.rows_received] for e in result.entries]
             feed_marks.setdefault(feed, {})[step] = [feed_begin, time.time()]
         marks[step] = [begin, time.time()]
-    totals = ledger.read(spark).groupBy("feed").agg(F.sum("rows_received")).collect()
-    received_before = {r[0]: r[1] for r in before}
-    feed_rows = {r[0]: int(r[1] - received_before.get(r[0], 0)) for r in totals}
-    counts = ledger.read(spark).groupBy().sum("rows_received", "rows_accepted", "rows_quarantined",
-                                              "rows_collapsed").collect()[0]
+    after = _ledger_by_feed(spark)
+    feed_rows = {feed: int(sums[0] - before.get(feed, (0,))[0]) for feed, sums in after.items()}
+    counts = [sum(sums[i] for sums in after.values()) for i in range(4)]
     validate = {feed: round(s, 2) for (feed, phase), s in stopwatch.totals().items() if phase == "validate"}
     return {"marks": marks, "feed_marks": feed_marks, "feed_rows": feed_rows, "validate_seconds": validate,
+            "silver_batches": silver_batches,
             "errors": [str(e) for e in errors], "ledger_received": counts[0],
             "ledger_accepted": counts[1], "ledger_quarantined": counts[2], "ledger_collapsed": counts[3]}
+
+
+def _ledger_by_feed(spark) -> dict[str, tuple[int, int, int, int]]:
+    """Per feed: the ledger's received, accepted, quarantined, collapsed sums (one read)."""
+    from pyspark.sql import functions as F
+
+    from edulake.lake import ledger
+
+    rows = ledger.read(spark).groupBy("feed").agg(*[F.sum(c) for c in (
+        "rows_received", "rows_accepted", "rows_quarantined", "rows_collapsed")]).collect()
+    return {r[0]: tuple(int(v or 0) for v in r[1:]) for r in rows}
+
+
+def validation(params: dict) -> dict:
+    """The standard's rules' own cost: the batches a workload loaded into silver, grouped as silver groups
+    them, are validated again from bronze twice — with every rule (as silver runs them) and with the
+    field rules only (typing, parse checks, duplicates: what loading needs anyway); nothing is written
+    but ops/quality's summary, which replaces those batches' rows with the same figures. The rules run
+    first, on a cold cache, so their difference is an upper bound. Seconds per feed and mode."""
+    import time
+    from collections import defaultdict
+    from types import SimpleNamespace
+
+    from edulake import standard
+    from edulake.commands.setup import ensure_pseudonym_key
+    from edulake.lake import pipeline, silver
+    from edulake.lake.spark import get_spark
+
+    ensure_pseudonym_key()
+    spark = get_spark("edulake-bench-validation")
+    std = standard.load()
+    seconds: dict[str, dict[str, float]] = defaultdict(lambda: {"rules": 0.0, "field_rules": 0.0})
+    rows: dict[str, int] = defaultdict(int)
+    batches = [SimpleNamespace(feed=f, table=t, batch_id=b, rows=n) for f, t, b, n in params["batches"]]
+    for table in std.tables():
+        mine = [b for b in batches if b.table == table.qualified_name]
+        for group in pipeline.silver_groups(mine):
+            ids = [b.batch_id for b in group]
+            rows[table.feed] += sum(b.rows for b in group)
+            for mode in ("rules", "field_rules"):
+                begin = time.perf_counter()
+                staged, _ = silver.validate(spark, std, table, ids, with_quality=mode == "rules")
+                seconds[table.feed][mode] += time.perf_counter() - begin
+                staged.unpersist()
+    return {"rows": sum(rows.values()),
+            "feeds": {f: {"rows": rows[f], **{m: round(s, 2) for m, s in by_mode.items()}}
+                      for f, by_mode in seconds.items()}}
 
 
 def build(params: dict) -> dict:
@@ -79,6 +126,7 @@ def baseline(params: dict) -> dict:
 STAGES = {
     "generate": generate,
     "lake": lake,
+    "validation": validation,
     "build": build,
     "baseline": baseline,
 }

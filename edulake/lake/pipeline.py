@@ -138,14 +138,15 @@ def run_silver(spark: SparkSession, feed: str, batch_ids: list[str] | None = Non
     pending = _pending(spark, feed, ("bronze",), batch_ids)
     for table in std.feed(feed).tables:
         batches = [b for b in pending if b.table == table.qualified_name]
-        for group in _groups(batches):
+        for group in silver_groups(batches):
             _say(on_event, f"silver/{table.entity}: {len(group)} 个批次, {sum(b.rows for b in group)} 行")
             _load_group(spark, std, table, group, result)
     return result
 
 
-def _groups(batches: list[LandedBatch]) -> list[list[LandedBatch]]:
-    """Batches processed together (one MERGE), bounded in rows to bound memory."""
+def silver_groups(batches: list) -> list[list]:
+    """Batches processed together (one MERGE), bounded in rows to bound memory. Any items with `.rows`
+    (the benchmark replays the same grouping)."""
     groups, current, rows = [], [], 0
     for b in batches:
         if current and rows + b.rows > MAX_ROWS_PER_SILVER_RUN:

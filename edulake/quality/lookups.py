@@ -13,8 +13,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from edulake import settings
-from edulake.lake import delta, privacy
+from edulake.lake import delta, privacy, silver
 from edulake.quality import conditions as C
 from edulake.standard import Table
 
@@ -30,7 +29,7 @@ def with_lookups(table: Table, frame: DataFrame) -> DataFrame:
     """`frame` plus the lookup columns the table's rules read (unchanged when it needs none)."""
     if not needs_roster(table):
         return frame
-    target = settings.paths().silver / ROSTER
+    target = silver.path(ROSTER)
     if not delta.exists(target):
         return frame.withColumn(C.ENROLLED, F.lit(None).cast("boolean"))
     roster = delta.read(frame.sparkSession, target)

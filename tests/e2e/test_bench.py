@@ -54,3 +54,12 @@ def test_bench_runs_every_stage_and_writes_its_report(tmp_path, monkeypatch):
         assert 0 <= f["validate_seconds"] <= f["silver_seconds"] and f["peak_rss_mb"] > 0, f
         assert f["lake_seconds"] > 0 and f["rows_per_s"] == pytest.approx(f["rows"] / f["lake_seconds"], rel=1e-2, abs=0.1), f
     assert "| workload | feed | rows |" in (out / "bench-scale0.001.md").read_text()
+    # the standard's rules' own cost (validation ≤ ingestion): the refresh's feeds validated both ways
+    refresh_rows = {f["feed"]: f["rows"] for f in feeds if f["workload"] == "refresh" and f["rows"]}
+    validation = report["validation"]
+    assert {v["feed"]: v["rows"] for v in validation} == refresh_rows
+    for v in validation:
+        assert v["workload"] == "refresh" and v["with_rules_seconds"] > 0 and v["field_rules_only_seconds"] > 0, v
+        assert v["rules_seconds"] == pytest.approx(v["with_rules_seconds"] - v["field_rules_only_seconds"], abs=0.02)
+        assert v["ingestion_seconds"] > 0, v
+    assert "| workload | feed | rows | with rules s |" in (out / "bench-scale0.001.md").read_text()
