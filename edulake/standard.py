@@ -47,6 +47,7 @@ class Rule:
     name: str
     severity: str
     description: str
+    params: dict = field(default_factory=dict, compare=False, hash=False)  # the rule's settings, e.g. margins
 
 
 @dataclass(frozen=True)
@@ -220,7 +221,8 @@ def _parse_feed(path: Path) -> Feed:
                 encoding=files.get("encoding", "utf-8"),
                 natural_key=tuple(t["natural_key"]),
                 fields=tuple(_parse_field(f, where) for f in t["fields"]),
-                rules=tuple(Rule(r["name"], r["severity"], r.get("description", "")) for r in t.get("rules", [])),
+                rules=tuple(Rule(r["name"], r["severity"], r.get("description", ""), dict(r.get("params") or {}))
+                            for r in t.get("rules", [])),
             )
         )
     return Feed(raw["feed"], raw["label"], raw.get("description", ""), raw.get("owner", ""), tuple(tables), path)

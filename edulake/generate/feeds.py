@@ -13,6 +13,7 @@ from functools import cache
 import numpy as np
 
 from edulake import settings, standard
+from edulake.fitness.tables import bmi_bands, item_thresholds
 from edulake.generate import world
 from edulake.generate.world import STAGE_OF_GRADE, STAGES, Config, District, People, Schools
 
@@ -160,31 +161,6 @@ def tested(item: str, grade: np.ndarray, male: np.ndarray) -> np.ndarray:
     }[item]
 
 
-@cache
-def norms() -> dict[tuple[str, int, str], tuple[float, float, float]]:
-    """(item, grade, 'M'/'F') -> thresholds for scores 60, 80, 100 (the 2014 standard, dbt seed)."""
-    path = settings.DBT_PROJECT_DIR / "seeds" / "health" / "health_fitness_standard_2014.csv"
-    found: dict[tuple, dict[int, float]] = {}
-    with path.open(encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            if r["row_type"] == "single_item" and r["grade"].isdigit() and r["score"] in ("60", "80", "100"):
-                found.setdefault((r["item"], int(r["grade"]), r["sex"]), {})[int(r["score"])] = float(r["threshold"])
-    return {k: (v[60], v[80], v[100]) for k, v in found.items() if len(v) == 3}
-
-
-@cache
-def bmi_bands() -> dict[tuple[int, str], dict[str, tuple[float, float]]]:
-    path = settings.DBT_PROJECT_DIR / "seeds" / "health" / "health_fitness_standard_2014.csv"
-    out: dict = {}
-    with path.open(encoding="utf-8") as f:
-        for r in csv.DictReader(f):
-            if r["row_type"] == "bmi" and r["grade"].isdigit():
-                lo = float(r["bmi_min"]) if r["bmi_min"] else None
-                hi = float(r["bmi_max"]) if r["bmi_max"] else None
-                out.setdefault((int(r["grade"]), r["sex"]), {})[r["category"]] = (lo, hi)
-    return out
-
-
 def _logistic(z):
     return 1.0 / (1.0 + np.exp(-1.702 * z))
 
@@ -198,9 +174,9 @@ def item_values(item: str, grade: np.ndarray, male: np.ndarray, z: np.ndarray) -
         for is_male in (True, False):
             m = (grade == g) & (male == is_male)
             key = (item, int(g), "M" if is_male else "F")
-            if not m.any() or key not in norms():
+            if not m.any() or key not in item_thresholds():
                 continue
-            v60, v80, v100 = norms()[key]
+            v60, v80, v100 = item_thresholds()[key]
             xs = [0.0005, 0.07, 0.55, 0.93, 0.9995]
             ys = [v60 - 1.2 * (v80 - v60), v60, v80, v100, v100 + 0.6 * (v100 - v80)]
             out[m] = np.interp(p[m], xs, ys)
@@ -269,7 +245,7 @@ def _weights(g, male, height, u, rng) -> np.ndarray:
             hi_l = bands["低体重"][1]
             bmi[m & (cat == "正常")] = lo_n + r[m & (cat == "正常")] * (hi_n - lo_n)
             bmi[m & (cat == "超重")] = lo_o + r[m & (cat == "超重")] * (hi_o - lo_o)
-            bmi[m & (cat == "肥胖")] = lo_b + 0.1 + rng.exponential(2.0, (m & (cat == "肥胖")).sum())
+            bmi[m & (cat == "肥胖")] = lo_b + 0.1 + np.minimum(rng.exponential(2.0, (m & (cat == "肥胖")).sum()), 15.0)
             bmi[m & (cat == "低体重")] = np.maximum(hi_l - rng.exponential(0.7, (m & (cat == "低体重")).sum()), 10.5)
     return bmi * (height / 100) ** 2
 

@@ -250,11 +250,40 @@ def _items(table, std, sev):
                   "有该年级、性别不测的项目成绩 (result for an item not tested at this grade and sex)")]
 
 
+def plausibility_bands(params: dict) -> dict[str, dict[str, list[float]]]:
+    """item field (and "bmi") -> {"<grade>:<sex code>": [low, high]}: the 2014 standard's scoring range for
+    the grade and sex (60 to 100 points; BMI 低体重 to 肥胖) widened by the rule's margins (schemas/)."""
+    from edulake.fitness.tables import bmi_bands, item_thresholds
+
+    sex = {"M": "1", "F": "2"}
+    best, worst = float(params["item_spans_beyond_full_marks"]), float(params["item_spans_beyond_pass"])
+    out: dict[str, dict[str, list[float]]] = {}
+    for (item, grade, s), (v60, _, v100) in sorted(item_thresholds().items()):
+        if item not in FITNESS_ITEMS:
+            continue
+        span = abs(v100 - v60)
+        low, high = (v60 - worst * span, v100 + best * span) if v100 > v60 else (v100 - best * span, v60 + worst * span)
+        out.setdefault(FITNESS_ITEMS[item], {})[f"{grade}:{sex[s]}"] = [round(low, 2), round(high, 2)]
+    below, above = float(params["bmi_below_underweight"]), float(params["bmi_above_obese"])
+    for (grade, s), cats in sorted(bmi_bands().items()):
+        out.setdefault("bmi", {})[f"{grade}:{sex[s]}"] = [round(cats["低体重"][1] - below, 2),
+                                                           round(cats["肥胖"][0] + above, 2)]
+    return out
+
+
+def _plausible(table, std, sev):
+    rule = next(r for r in table.rules if r.name == "measurement_plausible_for_grade_sex")
+    bands = plausibility_bands(rule.params)
+    measured = [c for c in bands if c != "bmi"] + ["height_cm", "weight_kg"]
+    return [Check("measurement_plausible_for_grade_sex", sev, None, None, "expect_fitness_measurements_to_be_plausible",
+                  {"column_list": ["grade", "sex", *measured], "bands": bands, "ignore_row_if": "never"},
+                  lambda: C.plausible_measurements(_c("grade"), _c("sex"), {k: _c(k) for k in measured}, bands),
+                  "测试值超出该年级、性别的合理范围 (measurement implausible for the grade and sex: "
+                  "far beyond the 2014 standard's scoring range)")]
+
+
 # Rules of the standard with no check yet, and why (written into the suites' meta).
-NOT_IMPLEMENTED = {
-    "measurement_plausible_for_grade_sex": "the standard gives no plausibility bands per grade and sex yet; "
-                                           "field ranges (rule range) still apply",
-}
+NOT_IMPLEMENTED: dict[str, str] = {}
 
 
 def _enrolled(table, std, sev):
@@ -281,6 +310,7 @@ _RULES = {
     "school_id_structure": _school_structure,
     "school_category_matches_running_type": _category_type,
     "item_tested_for_grade": _items,
+    "measurement_plausible_for_grade_sex": _plausible,
     "student_enrolled": _enrolled,
 }
 

@@ -85,6 +85,23 @@ def items_tested_for_grade(grade: Column, sex: Column, items: dict[str, Column],
     return _ok(F.when(grade.isNotNull() & sex.isNotNull(), ~F.greatest(*wrong) if len(wrong) > 1 else ~wrong[0]))
 
 
+def plausible_measurements(grade: Column, sex: Column, columns: dict[str, Column], bands: dict) -> Column:
+    """Every measurement inside its band for the record's grade and sex. bands: item column (or "bmi",
+    computed from height_cm and weight_kg) -> {"<grade>:<sex>": [low, high]}. A missing value, grade or
+    sex, or a grade and sex the band does not cover, passes."""
+    key = F.concat_ws(":", grade, sex)
+    values = dict(columns)
+    if "bmi" in bands:
+        values["bmi"] = columns["weight_kg"] / ((columns["height_cm"] / 100) * (columns["height_cm"] / 100))
+    outside = []
+    for name, band in bands.items():
+        low = F.create_map(*[x for k, (lo, _) in band.items() for x in (F.lit(k), F.lit(float(lo)))])[key]
+        high = F.create_map(*[x for k, (_, hi) in band.items() for x in (F.lit(k), F.lit(float(hi)))])[key]
+        value = values[name].cast("double")
+        outside.append(F.coalesce((value < low) | (value > high), F.lit(False)))
+    return ~F.greatest(*outside) if len(outside) > 1 else ~outside[0]
+
+
 _REFERENCE_CACHE: dict[tuple[str, str], list[str]] = {}
 
 

@@ -263,3 +263,23 @@ class ExpectFitnessItemsTestedForGrade(MulticolumnMapExpectation):
     tested: dict
     map_metric = "multicolumn_values.fitness_items_tested_for_grade"
     success_keys = ("mostly", "tested")
+
+
+class FitnessMeasurementsPlausible(MulticolumnMapMetricProvider):
+    condition_metric_name = "multicolumn_values.fitness_measurements_plausible"
+    condition_domain_keys = _MULTI_DOMAIN
+    condition_value_keys = ("bands",)
+
+    @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
+    def _spark(cls, column_list, bands, **kwargs):
+        grade, sex, *measured = column_list.columns
+        return C.plausible_measurements(F.col(grade), F.col(sex), {c: F.col(c) for c in measured}, bands)
+
+
+class ExpectFitnessMeasurementsToBePlausible(MulticolumnMapExpectation):
+    """column_list = [grade, sex, item..., height_cm, weight_kg]: every item and the BMI inside its band for
+    the grade and sex (bands: column or "bmi" -> {"<grade>:<sex>": [low, high]})."""
+
+    bands: dict
+    map_metric = "multicolumn_values.fitness_measurements_plausible"
+    success_keys = ("mostly", "bands")

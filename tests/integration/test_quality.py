@@ -145,3 +145,44 @@ def test_fitness_rows_off_the_roster_are_kept_and_flagged(spark, generated_lake)
         assert sorted(flagged.collect()) == sorted(off.collect())
         quarantined = _quarantined(spark)
         assert not any(r.rule == "student_enrolled" for rows in quarantined.values() for r in rows)
+
+
+def test_implausible_measurements_are_kept_and_flagged(spark, generated_lake):
+    """measurement_plausible_for_grade_sex is a warn rule: values inside the field's range but far beyond the
+    2014 standard's scoring range for the grade and sex (a first-grader's 50 m in 6.0 s, 8,000 mL of lung
+    capacity at 7, a BMI of 66 at 13) are kept and flagged; the generator's clean rows are never flagged."""
+    from edulake import settings
+    from edulake.lake import bronze, silver
+
+    std = standard.load()
+    table = std.table("health.fitness")
+    flag = "measurement_plausible_for_grade_sex:"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDULAKE_HOME", str(generated_lake.home))
+        # no row of silver (every clean generated row, and the normalise defects) carries the flag
+        fitness = delta.read(spark, settings.paths().silver / "fitness_test")
+        assert fitness.where(F.array_contains("_warnings", flag)).count() == 0
+        entry = (ledger.read(spark).where((F.col("table") == table.qualified_name) & (F.col("status") == "loaded"))
+                 .orderBy(F.desc("rows_accepted")).first())
+        raw = bronze.read_batches(spark, "health", table.qualified_name, [entry.batch_id])
+        defects = {d["row"] for d in generated_lake.manifest["defects"] if d["file"] == f"health/{entry.source_file}"}
+        rows = [r for r in raw.select("_row_number", "_raw").collect() if r._row_number not in defects]
+
+        def pick(grade_codes, sex):
+            return next(r._row_number for r in rows if r._raw["年级编号"] in grade_codes and r._raw["性别"] == sex)
+
+        edits = {pick({"11"}, "1"): {"50米跑": "6.0"},  # grade 1 boy; band from 7.8 s
+                 pick({"11"}, "2"): {"肺活量": "8000"},  # grade 1 girl; band up to 2,200 mL
+                 pick({"21", "22"}, "1"): {"身高": "120.0", "体重": "95.0"}}  # BMI 66
+        raw = raw.withColumn("_raw", F.transform_values("_raw", lambda k, v: _edited(k, v, edits)))
+        staged = silver.stage(table, std, raw, [entry.batch_id])
+        flagged = staged.where(F.array_contains("_warnings", flag)).select("_row_number", "_status").collect()
+    assert {r._row_number: r._status for r in flagged} == {n: "accepted" for n in edits}
+
+
+def _edited(key, value, edits: dict[int, dict[str, str]]):
+    out = value
+    for row, changes in edits.items():
+        for column, new in changes.items():
+            out = F.when((F.col("_row_number") == row) & (key == column), F.lit(new)).otherwise(out)
+    return out
