@@ -95,10 +95,11 @@ def plausible_measurements(grade: Column, sex: Column, columns: dict[str, Column
         values["bmi"] = columns["weight_kg"] / ((columns["height_cm"] / 100) * (columns["height_cm"] / 100))
     outside = []
     for name, band in bands.items():
-        low = F.create_map(*[x for k, (lo, _) in band.items() for x in (F.lit(k), F.lit(float(lo)))])[key]
-        high = F.create_map(*[x for k, (_, hi) in band.items() for x in (F.lit(k), F.lit(float(hi)))])[key]
+        # one lookup per band and row: key -> [low, high] (a literal map is scanned per lookup)
+        bounds = F.create_map(*[x for k, (lo, hi) in band.items()
+                                for x in (F.lit(k), F.array(F.lit(float(lo)), F.lit(float(hi))))])[key]
         value = values[name].cast("double")
-        outside.append(F.coalesce((value < low) | (value > high), F.lit(False)))
+        outside.append(F.coalesce((value < bounds[0]) | (value > bounds[1]), F.lit(False)))
     return ~F.greatest(*outside) if len(outside) > 1 else ~outside[0]
 
 
