@@ -1,4 +1,5 @@
-"""Shared fixtures. One Spark session per test run (starting one costs ~10-15 s on 2 cores)."""
+"""Shared fixtures. The lake runs on the default engine (DuckDB); one Spark session per test run for the
+Spark engine's tests (starting one costs ~10-15 s on 2 cores)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class GeneratedLake:
 
 
 @pytest.fixture(scope="session")
-def generated_lake(session_home, spark, generated_sources) -> GeneratedLake:
+def generated_lake(session_home, generated_sources) -> GeneratedLake:
     """Every feed of `generated_sources` through ingest_all into the session home. The lake and quality
     tests check it against the generator's manifest; the warehouse, marts and cockpit tests build on
     it (the holistic database is built from what the lake accepted, quarantined rows and all)."""
@@ -68,7 +69,7 @@ def generated_lake(session_home, spark, generated_sources) -> GeneratedLake:
     inbox = settings.Paths(session_home).inbox
     for feed_dir in (d for d in Path(generated_sources.out).iterdir() if d.is_dir()):
         shutil.copytree(feed_dir, inbox / feed_dir.name, dirs_exist_ok=True)
-    results = pipeline.ingest_all(spark)
+    results = pipeline.ingest_all()  # the default engine (DuckDB); the Spark engine is parity-tested
     return GeneratedLake(session_home, generated_sources.manifest, results)
 
 

@@ -1,4 +1,5 @@
-"""One benchmark stage, run in its own process so its peak memory (with its JVM) is its own.
+"""One benchmark stage, run in its own process so its peak memory (with the engine: DuckDB, or Spark's JVM)
+is its own.
 
     python -m edulake.bench.stage STAGE PARAMS_JSON RESULT_JSON
 
@@ -21,38 +22,40 @@ def generate(params: dict) -> dict:
 
 
 def lake(params: dict) -> dict:
-    """landing, bronze and silver of every feed in ONE process and Spark session, as `edulake ingest`
-    runs them; `marks` holds each step's [start, end] (epoch seconds) so the parent can split the wall
-    time and the memory samples by step, `feed_marks` the same per feed and step, `validate_seconds`
-    the part of each feed's silver spent validating. Landing's mark includes starting the Spark session."""
+    """landing, bronze and silver of every feed in ONE process on the engine params["engine"], as
+    `edulake ingest` runs them; `marks` holds each step's [start, end] (epoch seconds) so the parent can
+    split the wall time and the memory samples by step, `feed_marks` the same per feed and step,
+    `validate_seconds` the part of each feed's silver spent validating. Landing's mark includes starting
+    the engine (a Spark session)."""
     import time
 
     from edulake.commands.setup import ensure_pseudonym_key
-    from edulake.lake import pipeline, stopwatch
-    from edulake.lake.spark import get_spark
+    from edulake.lake import engines, pipeline, stopwatch
 
     ensure_pseudonym_key()  # the bench's own lake gets its own key, as `edulake setup` makes one
     marks, feed_marks, errors = {}, {}, []
     start = time.time()
-    spark = get_spark("edulake-bench-lake")
+    engine = engines.get(params.get("engine"))
+    if engine.name == "spark":
+        engine.spark  # noqa: B018 (start the session inside the landing mark, as before)
     marks["spark"] = [start, time.time()]
-    before = _ledger_by_feed(spark)
+    before = _ledger_by_feed()
     silver_batches = []
     for step in ("landing", "bronze", "silver"):
         begin = start if step == "landing" else time.time()
         for feed in pipeline.feed_order():
             feed_begin = time.time()
             if step == "landing":
-                errors += pipeline.run_landing(spark, feed, record_landed=False).errors
+                errors += pipeline.run_landing(engine, feed, record_landed=False).errors
             elif step == "bronze":
-                pipeline.run_bronze(spark, feed)
+                pipeline.run_bronze(engine, feed)
             else:
-                result = pipeline.run_silver(spark, feed)
+                result = pipeline.run_silver(engine, feed)
                 errors += result.errors
                 silver_batches += [[e.feed, e.table, e.batch_id, e.rows_received] for e in result.entries]
             feed_marks.setdefault(feed, {})[step] = [feed_begin, time.time()]
         marks[step] = [begin, time.time()]
-    after = _ledger_by_feed(spark)
+    after = _ledger_by_feed()
     feed_rows = {feed: int(sums[0] - before.get(feed, (0,))[0]) for feed, sums in after.items()}
     counts = [sum(sums[i] for sums in after.values()) for i in range(4)]
     validate = {feed: round(s, 2) for (feed, phase), s in stopwatch.totals().items() if phase == "validate"}
@@ -62,15 +65,13 @@ def lake(params: dict) -> dict:
             "ledger_accepted": counts[1], "ledger_quarantined": counts[2], "ledger_collapsed": counts[3]}
 
 
-def _ledger_by_feed(spark) -> dict[str, tuple[int, int, int, int]]:
+def _ledger_by_feed() -> dict[str, tuple[int, int, int, int]]:
     """Per feed: the ledger's received, accepted, quarantined, collapsed sums (one read)."""
-    from pyspark.sql import functions as F
+    from edulake.lake import ledger, tables
 
-    from edulake.lake import ledger
-
-    rows = ledger.read(spark).groupBy("feed").agg(*[F.sum(c) for c in (
-        "rows_received", "rows_accepted", "rows_quarantined", "rows_collapsed")]).collect()
-    return {r[0]: tuple(int(v or 0) for v in r[1:]) for r in rows}
+    rows = tables.query(ledger.path(), "SELECT feed, sum(rows_received) AS a, sum(rows_accepted) AS b, "
+                        "sum(rows_quarantined) AS c, sum(rows_collapsed) AS d FROM t GROUP BY feed")
+    return {r["feed"]: tuple(int(r[k] or 0) for k in "abcd") for r in rows}
 
 
 def validation(params: dict) -> dict:
@@ -85,11 +86,10 @@ def validation(params: dict) -> dict:
 
     from edulake import standard
     from edulake.commands.setup import ensure_pseudonym_key
-    from edulake.lake import pipeline, silver
-    from edulake.lake.spark import get_spark
+    from edulake.lake import engines, pipeline, silver
 
     ensure_pseudonym_key()
-    spark = get_spark("edulake-bench-validation")
+    engine = engines.get(params.get("engine"))
     std = standard.load()
     modes = params.get("modes", ["rules", "field_rules"])  # "rules" alone may be left out: see validation_figures
     seconds: dict[str, dict[str, float]] = defaultdict(lambda: dict.fromkeys(modes, 0.0))
@@ -102,9 +102,11 @@ def validation(params: dict) -> dict:
             rows[table.feed] += sum(b.rows for b in group)
             for mode in modes:
                 begin = time.perf_counter()
-                staged, _ = silver.validate(spark, std, table, ids, with_quality=mode == "rules")
+                try:
+                    silver.validate(engine, std, table, ids, with_quality=mode == "rules")
+                finally:
+                    engine.drop(*silver.WORK)
                 seconds[table.feed][mode] += time.perf_counter() - begin
-                staged.unpersist()
     return {"rows": sum(rows.values()),
             "feeds": {f: {"rows": rows[f], **{m: round(s, 2) for m, s in by_mode.items()}}
                       for f, by_mode in seconds.items()}}

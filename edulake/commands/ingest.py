@@ -16,14 +16,15 @@ STEPS = ("ingest", "landing", "bronze", "silver")
 @click.option("--all", "all_feeds", is_flag=True, help="所有数据源（基础数据优先）")
 @click.option("--step", type=click.Choice(STEPS), default="ingest", show_default=True,
               help="只运行一步 (bronze/silver take batch ids instead of files)")
-def ingest(feed: str | None, files: tuple[str, ...], all_feeds: bool, step: str) -> None:
+@click.option("--engine", type=click.Choice(("duckdb", "spark")), default=None,
+              help="湖引擎 lake engine (default: EDULAKE_ENGINE, else duckdb)")
+def ingest(feed: str | None, files: tuple[str, ...], all_feeds: bool, step: str, engine: str | None) -> None:
     """接入数据: inbox/<FEED>/ (or the named FILES) -> landing -> bronze -> silver.
 
     Exits non-zero, naming file, row and column, when a file or batch is rejected.
     """
-    from edulake.lake import pipeline
+    from edulake.lake import engines, pipeline
     from edulake.lake.jobs import run_step
-    from edulake.lake.spark import get_spark
 
     if all_feeds == bool(feed):
         raise click.UsageError("give a FEED or --all")
@@ -32,8 +33,9 @@ def ingest(feed: str | None, files: tuple[str, ...], all_feeds: bool, step: str)
     console = Console(stderr=True)
     feeds = pipeline.feed_order() if all_feeds else [feed]
     errors, moved = [], []
-    with console.status("启动 Spark ...") as status:
-        spark = get_spark("edulake-ingest")
+    chosen = engines.name(engine)
+    with console.status(f"启动引擎 {chosen} ...") as status:
+        lake_engine = engines.get(chosen)
 
         def on_event(message: str) -> None:
             console.log(escape(message))
@@ -41,7 +43,7 @@ def ingest(feed: str | None, files: tuple[str, ...], all_feeds: bool, step: str)
 
         for name in feeds:
             status.update(f"{name} ...")
-            result = run_step(step, name, list(files) or None, spark, on_event)
+            result = run_step(step, name, list(files) or None, lake_engine, on_event)
             errors += result.errors
             moved += result.entries
     if moved:

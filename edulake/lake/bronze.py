@@ -9,28 +9,31 @@ in content and a killed run leaves bronze as it was.
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
+import pyarrow as pa
 
 from edulake import settings
-from edulake.lake import delta
 from edulake.lake.landing import LandedBatch
 
-COLUMNS = ("_batch_id", "_table", "_source_file", "_row_number", "_raw", "_shape_error")
+SCHEMA = pa.schema([
+    ("_batch_id", pa.string()), ("_table", pa.string()), ("_source_file", pa.string()),
+    ("_row_number", pa.int32()), ("_raw", pa.map_(pa.string(), pa.string())), ("_shape_error", pa.string()),
+    ("_ingested_at", pa.timestamp("us", tz="UTC")),
+])
+COLUMNS = tuple(SCHEMA.names[:-1])
 
 
 def path(feed: str):
     return settings.paths().bronze / feed
 
 
-def append(spark: SparkSession, feed: str, batches: list[LandedBatch]) -> None:
-    if not batches:
-        return
-    landed = spark.read.parquet(*[str(b.rows_path) for b in batches])
-    df = landed.select(*COLUMNS, F.current_timestamp().alias("_ingested_at"))
-    delta.replace_batches(df, path(feed), "_batch_id", [b.batch_id for b in batches])
+def append(engine, feed: str, batches: list[LandedBatch]) -> None:
+    if batches:
+        engine.bronze_append(path(feed), [b.rows_path for b in batches], [b.batch_id for b in batches], SCHEMA)
 
 
-def read_batches(spark: SparkSession, feed: str, table: str, batch_ids: list[str]) -> DataFrame:
-    return (delta.read(spark, path(feed))
-            .where(F.col("_batch_id").isin(batch_ids) & (F.col("_table") == table)))
+def register(engine, feed: str, table: str, batch_ids: list[str], name: str = "bronze_batches") -> None:
+    """The bronze rows of these batches of a table, as the relation `name`."""
+    from edulake.lake.tables import in_list
+
+    engine.register_delta(name, path(feed), where=f"{in_list('_batch_id', batch_ids)} AND _table = '{table}'",
+                          columns=list(COLUMNS), empty=SCHEMA)

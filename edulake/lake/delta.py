@@ -1,4 +1,4 @@
-"""Delta helpers: idempotent writes keyed on batch, MERGE upserts, retry on concurrent commits.
+"""Delta writes of the Spark engine (delta-spark): idempotent writes keyed on batch, MERGE upserts, retry on concurrent commits.
 
 Every write here is one Delta commit, so a reader sees all of it or none of it; a process killed
 mid-write leaves only unreferenced files, and re-running the same write converges.
@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
+from edulake.lake.tables import exists, in_list
+
 R = TypeVar("R")
-
-
-def exists(path: Path) -> bool:
-    return (Path(path) / "_delta_log").is_dir()
 
 
 def read(spark: SparkSession, path: Path) -> DataFrame:
@@ -56,12 +54,6 @@ def with_retry(action: Callable[[], R], attempts: int = 8) -> R:
     raise AssertionError("unreachable")
 
 
-def in_list(column: str, values: Iterable[str]) -> str:
-    """A SQL predicate `column IN (...)` over literal strings (batch ids: safe characters only)."""
-    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
-    return f"{column} IN ({quoted})"
-
-
 def replace_batches(df: DataFrame, path: Path, column: str, batch_ids: list[str]) -> None:
     """Atomically replace the rows of these batches with `df` (one commit: delete + insert)."""
     def write() -> None:
@@ -74,26 +66,39 @@ def replace_batches(df: DataFrame, path: Path, column: str, batch_ids: list[str]
     with_retry(write)
 
 
-def ensure_table(spark: SparkSession, path: Path, schema: T.StructType) -> None:
+def ensure_table(spark: SparkSession, path: Path, schema: T.StructType, partition_by: list[str] | None = None) -> None:
     if exists(path):
         return
     from delta.tables import DeltaTable
 
+    from edulake.lake.tables import PROPERTIES
+
     def create() -> None:
         if not exists(path):
-            DeltaTable.createIfNotExists(spark).location(str(path)).addColumns(schema).execute()
+            builder = DeltaTable.createIfNotExists(spark).location(str(path)).addColumns(schema)
+            for key, value in PROPERTIES.items():  # delta-rs must be able to read what Spark writes
+                builder = builder.property(key, value)
+            if partition_by:
+                builder = builder.partitionedBy(*partition_by)
+            builder.execute()
 
     with_retry(create)
 
 
 def upsert(source: DataFrame, path: Path, keys: list[str], update_condition: str | None = None,
-           update_set: dict[str, str] | None = None) -> None:
-    """MERGE `source` into the table at `path` on `keys` (one commit). Source keys must be unique."""
+           update_set: dict[str, str] | None = None, partition_by: list[str] | None = None) -> None:
+    """MERGE `source` into the table at `path` on `keys` (one commit). Source keys must be unique. With a
+    partition column the predicate names the partitions the source touches (only their files are rewritten)."""
     from delta.tables import DeltaTable
 
     spark = source.sparkSession
-    ensure_table(spark, path, source.schema)
-    on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+    ensure_table(spark, path, source.schema, partition_by)
+    conditions = [f"t.`{k}` = s.`{k}`" for k in keys]
+    for p in partition_by or []:
+        values = sorted(r[0] for r in source.select(p).distinct().collect() if r[0] is not None)
+        if values:
+            conditions.append(in_list(f"t.`{p}`", values))
+    on = " AND ".join(conditions)
 
     def merge() -> None:
         builder = DeltaTable.forPath(spark, str(path)).alias("t").merge(source.alias("s"), on)

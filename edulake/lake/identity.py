@@ -7,12 +7,11 @@ A feed that lacks a column (fitness has no id_number) never blanks what another 
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession, Window
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+import pyarrow as pa
 
 from edulake import settings, standard
-from edulake.lake import delta, privacy
+from edulake.lake import privacy
+from edulake.quality.sql import ident
 from edulake.standard import Table
 
 
@@ -20,37 +19,31 @@ def path():
     return settings.paths().identity
 
 
-def schema() -> T.StructType:
-    columns = privacy.identity_fields(standard.load())
-    return T.StructType([T.StructField("token", T.StringType(), False)]
-                        + [T.StructField(c, T.StringType()) for c in columns]
-                        + [T.StructField("_batch_id", T.StringType()), T.StructField("_updated_at", T.TimestampType())])
+def columns() -> list[str]:
+    return privacy.identity_fields(standard.load())
 
 
-def rows(accepted: DataFrame, table: Table, key: bytes) -> DataFrame | None:
-    """One identity row per token among a table's accepted rows (the newest batch's values win)."""
+def schema() -> pa.Schema:
+    return pa.schema([pa.field("token", pa.string(), nullable=False)] + [(c, pa.string()) for c in columns()]
+                     + [("_batch_id", pa.string()), ("_updated_at", pa.timestamp("us", tz="UTC"))])
+
+
+def rows_sql(table: Table, key: bytes) -> str | None:
+    """One identity row per token among a table's accepted rows in `staged` (the newest batch's values win)."""
     token_field = privacy.token_field(table)
     if token_field is None:
         return None
     present = {f.name for f in table.fields}
-    columns = [c.name for c in schema().fields if c.name not in ("token", "_batch_id", "_updated_at")]
-    df = accepted.select(
-        privacy.hmac_token(F.col(token_field.name).cast("string"), key).alias("token"),
-        *[(F.col(c).cast("string") if c in present else F.lit(None).cast("string")).alias(c) for c in columns],
-        "_batch_id", "_seq", "_row_number")
-    newest = Window.partitionBy("token").orderBy(F.desc("_seq"), F.desc("_row_number"))
-    return (df.withColumn("_rank", F.row_number().over(newest)).where("_rank = 1")
-            .select("token", *columns, "_batch_id", F.current_timestamp().alias("_updated_at")))
+    values = ", ".join(f"{f'CAST({ident(c)} AS VARCHAR)' if c in present else 'CAST(NULL AS VARCHAR)'} AS {ident(c)}"
+                       for c in columns())
+    token = privacy.hmac_sql(ident(token_field.name), key)
+    ranked = (f"SELECT {token} AS token, {values}, _batch_id, row_number() OVER (PARTITION BY {token} "
+              f"ORDER BY _seq DESC, _row_number DESC) AS __rank FROM staged WHERE _status = 'accepted'")
+    return (f"SELECT token, {', '.join(ident(c) for c in columns())}, _batch_id, current_timestamp AS _updated_at "
+            f"FROM ({ranked}) AS r WHERE __rank = 1")
 
 
-def write(df: DataFrame) -> None:
-    keep = [c.name for c in schema().fields if c.name not in ("token", "_batch_id", "_updated_at")]
-    update = {c: f"coalesce(s.`{c}`, t.`{c}`)" for c in keep}
+def write(engine, sql: str) -> None:
+    update = {c: f"coalesce(s.`{c}`, t.`{c}`)" for c in columns()}
     update.update({"_batch_id": "s._batch_id", "_updated_at": "s._updated_at"})
-    delta.ensure_table(df.sparkSession, path(), schema())
-    delta.upsert(df.select(*[F.col(f.name).cast(f.dataType) for f in schema().fields]), path(), ["token"],
-                 update_set=update)
-
-
-def read(spark: SparkSession) -> DataFrame:
-    return delta.read(spark, path()) if delta.exists(path()) else spark.createDataFrame([], schema())
+    engine.merge(path(), sql, schema(), ["token"], update_set=update)

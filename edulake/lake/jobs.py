@@ -1,4 +1,4 @@
-"""Command-line entry of the lake jobs, shared by spark_jobs/*.py (spark-submit) and `python -m`.
+"""Command-line entry of the lake jobs, shared by spark_jobs/*.py (spark-submit: the Spark engine) and `python -m`.
 
     spark-submit spark_jobs/ingest.py <feed> [FILE...]     landing + bronze + silver
     spark-submit spark_jobs/landing.py <feed> [FILE...]
@@ -13,25 +13,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from edulake.lake import pipeline
-from edulake.lake.spark import get_spark
+from edulake.lake import engines, pipeline
 
 STEPS = ("ingest", "landing", "bronze", "silver")
 
 
-def run_step(step: str, feed: str, items: list[str] | None, spark=None, on_event=None) -> pipeline.FeedResult:
+def run_step(step: str, feed: str, items: list[str] | None, engine=None, on_event=None) -> pipeline.FeedResult:
     """Run one step for one feed. `items` are inbox files (ingest, landing) or batch ids (bronze, silver)."""
-    spark = spark or get_spark(f"edulake-{step}-{feed}")
+    engine = engine or engines.get()
     if step == "ingest":
-        return pipeline.ingest(feed, items, spark, on_event)
+        return pipeline.ingest(feed, items, engine, on_event)
     if step == "landing":
-        return pipeline.run_landing(spark, feed, items, on_event)
+        return pipeline.run_landing(engine, feed, items, on_event)
     if step == "bronze":
         result = pipeline.FeedResult(feed)
-        result.landed = pipeline.run_bronze(spark, feed, items, on_event)
+        result.landed = pipeline.run_bronze(engine, feed, items, on_event)
         return result
     if step == "silver":
-        return pipeline.run_silver(spark, feed, items, on_event)
+        return pipeline.run_silver(engine, feed, items, on_event)
     raise ValueError(f"unknown step {step!r}; one of {', '.join(STEPS)}")
 
 
@@ -41,14 +40,16 @@ def main(step: str, argv: list[str] | None = None) -> int:
     parser.add_argument("feed", nargs="?", help="feed name (schemas/feeds/<feed>.yaml)")
     parser.add_argument("items", nargs="*", help="inbox files (ingest, landing) or batch ids (bronze, silver)")
     parser.add_argument("--all", action="store_true", help="every feed, reference first")
+    parser.add_argument("--engine", choices=engines.ENGINES, default="spark",
+                        help="lake engine (spark-submit runs the Spark engine by default)")
     args = parser.parse_args(argv)
     if bool(args.all) == bool(args.feed):
         parser.error("give a feed or --all")
     feeds = pipeline.feed_order() if args.all else [args.feed]
-    spark = get_spark(f"edulake-{step}")
+    engine = engines.get(args.engine)
     failed = False
     for feed in feeds:
-        result = run_step(step, feed, args.items or None, spark, on_event=lambda m: print(m, flush=True))
+        result = run_step(step, feed, args.items or None, engine, on_event=lambda m: print(m, flush=True))
         for error in result.errors:
             print(f"REJECTED {error}", file=sys.stderr, flush=True)
         failed = failed or not result.ok

@@ -11,30 +11,21 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import asdict, dataclass, replace
 
-from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+import pyarrow as pa
 
 from edulake import settings
-from edulake.lake import delta
+from edulake.lake import tables
 
 STATUSES = ("landed", "bronze", "loaded", "rejected")
 
-SCHEMA = T.StructType([
-    T.StructField("batch_id", T.StringType(), False),
-    T.StructField("feed", T.StringType()),
-    T.StructField("table", T.StringType()),
-    T.StructField("source_file", T.StringType()),
-    T.StructField("sha256", T.StringType()),
-    T.StructField("rows_received", T.LongType()),
-    T.StructField("rows_accepted", T.LongType()),
-    T.StructField("rows_quarantined", T.LongType()),
-    T.StructField("rows_collapsed", T.LongType()),
-    T.StructField("status", T.StringType()),
-    T.StructField("reason", T.StringType()),
-    T.StructField("started_at", T.TimestampType()),
-    T.StructField("finished_at", T.TimestampType()),
-    T.StructField("seconds", T.DoubleType()),
+_TS = pa.timestamp("us", tz="UTC")
+SCHEMA = pa.schema([
+    pa.field("batch_id", pa.string(), nullable=False),
+    ("feed", pa.string()), ("table", pa.string()), ("source_file", pa.string()), ("sha256", pa.string()),
+    ("rows_received", pa.int64()), ("rows_accepted", pa.int64()), ("rows_quarantined", pa.int64()),
+    ("rows_collapsed", pa.int64()), ("status", pa.string()), ("reason", pa.string()),
+    ("started_at", _TS), ("finished_at", _TS), ("seconds", pa.float64()),
+    ("encoding", pa.string()),  # the decoding the reader used (a declared GBK file may arrive as UTF-8)
 ])
 
 
@@ -53,6 +44,7 @@ class Entry:
     rows_quarantined: int = 0
     rows_collapsed: int = 0
     reason: str | None = None
+    encoding: str | None = None
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -76,21 +68,21 @@ def path():
     return settings.paths().ops / "batches"
 
 
-def record(spark: SparkSession, entries: list[Entry]) -> None:
-    """Upsert entries (one commit)."""
+def record(entries: list[Entry]) -> None:
+    """Upsert entries (one commit). The ledger is small: delta-rs on either engine."""
     if not entries:
         return
-    df = spark.createDataFrame([e.row() for e in entries], SCHEMA)
-    delta.upsert(df, path(), ["batch_id"])
+    data = pa.Table.from_pylist([e.row() for e in entries], SCHEMA)
+    tables.merge(path(), data, SCHEMA, ["batch_id"])
 
 
-def read(spark: SparkSession) -> DataFrame:
-    if not delta.exists(path()):
-        return spark.createDataFrame([], SCHEMA)
-    return delta.read(spark, path())
+def rows(where: str = "TRUE") -> list[dict]:
+    """Ledger rows matching a SQL condition over its columns."""
+    return tables.query(path(), f"SELECT * FROM t WHERE {where}")
 
 
-def statuses(spark: SparkSession, feed: str) -> dict[str, str]:
+def statuses(feed: str) -> dict[str, str]:
     """batch_id -> current status, for one feed."""
-    rows = read(spark).where(F.col("feed") == feed).select("batch_id", "status").collect()
-    return {r.batch_id: r.status for r in rows}
+    feed_sql = feed.replace("'", "''")
+    return {r["batch_id"]: r["status"] for r in
+            tables.query(path(), f"SELECT batch_id, status FROM t WHERE feed = '{feed_sql}'")}

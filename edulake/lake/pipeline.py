@@ -4,10 +4,12 @@ The three steps are separate functions (Airflow runs them as tasks, spark_jobs/ 
 spark-submit) and each picks up whatever the previous one left, according to the ledger, so any step
 can be re-run, and a run killed at any point converges when re-run:
 
-    run_landing(spark, feed, files=None)   inbox -> landing/<feed>/<batch_id>/  (status landed)
-    run_bronze(spark, feed)                landing -> bronze/<feed>             (status bronze)
-    run_silver(spark, feed)                bronze -> quarantine, identity, silver (loaded | rejected)
+    run_landing(engine, feed, files=None)  inbox -> landing/<feed>/<batch_id>/  (status landed)
+    run_bronze(engine, feed)               landing -> bronze/<feed>             (status bronze)
+    run_silver(engine, feed)               bronze -> quarantine, identity, silver (loaded | rejected)
     ingest(feed, files=None)               all three; ingest_all() does every feed, reference first
+`engine` is an edulake.lake.engines engine (DuckDB by default, Spark for scale-out); landing and the
+ledger are the same code on both.
 """
 
 from __future__ import annotations
@@ -18,10 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyspark.sql import SparkSession
-
 from edulake import standard
-from edulake.lake import bronze, faults, ledger, silver
+from edulake.lake import bronze, engines, faults, ledger, silver
 from edulake.lake.errors import BatchRejected, IngestError
 from edulake.lake.landing import (
     LandedBatch,
@@ -64,10 +64,10 @@ def _say(on_event: Events, message: str) -> None:
 
 def _entry(batch: LandedBatch, status: str, **counts) -> ledger.Entry:
     return ledger.Entry(batch.batch_id, batch.feed, batch.table, batch.source_file, batch.sha256, status,
-                        dt.datetime.fromisoformat(batch.landed_at), now(), **counts)
+                        dt.datetime.fromisoformat(batch.landed_at), now(), encoding=batch.encoding, **counts)
 
 
-def run_landing(spark: SparkSession, feed: str, files: list[str | Path] | None = None,
+def run_landing(engine, feed: str, files: list[str | Path] | None = None,
                 on_event: Events = None, result: FeedResult | None = None, record_landed: bool = True) -> FeedResult:
     """Land inbox files (all of inbox/<feed>/, or the named ones). Unreadable files are rejected
     (ledger status rejected, error in the result) and nothing of them is written to the lake.
@@ -75,7 +75,7 @@ def run_landing(spark: SparkSession, feed: str, files: list[str | Path] | None =
     same process runs bronze next: a landed batch without an entry is still picked up)."""
     standard.load().feed(feed)  # unknown feed: fail before touching anything
     result = result or FeedResult(feed)
-    known = ledger.statuses(spark, feed)
+    known = ledger.statuses(feed)
     new_entries, rejected = [], []
     for name in (files if files is not None else inbox_files(feed)):
         try:
@@ -94,7 +94,7 @@ def run_landing(spark: SparkSession, feed: str, files: list[str | Path] | None =
             same = "" if arrived == batch.source_file else f" = {batch.source_file}"
             result.unchanged.append(arrived)
             _say(on_event, f"已接收过 {arrived}{same} ({batch.batch_id}, {known[batch.batch_id]}): 跳过")
-    ledger.record(spark, (new_entries if record_landed else []) + [e for e in rejected if e is not None])
+    ledger.record((new_entries if record_landed else []) + [e for e in rejected if e is not None])
     faults.crash_point("after_landing")
     return result
 
@@ -110,37 +110,36 @@ def _rejected_entry(feed: str, name, error: IngestError) -> ledger.Entry | None:
     return ledger.Entry(batch_id_for(feed, sha), feed, None, path.name, sha, "rejected", t, t, reason=str(error))
 
 
-def _pending(spark: SparkSession, feed: str, statuses: tuple[str | None, ...],
-             batch_ids: list[str] | None) -> list[LandedBatch]:
-    known = ledger.statuses(spark, feed)
+def _pending(feed: str, statuses: tuple[str | None, ...], batch_ids: list[str] | None) -> list[LandedBatch]:
+    known = ledger.statuses(feed)
     return [b for b in landed_batches(feed)
             if known.get(b.batch_id) in statuses and (batch_ids is None or b.batch_id in batch_ids)]
 
 
-def run_bronze(spark: SparkSession, feed: str, batch_ids: list[str] | None = None,
+def run_bronze(engine, feed: str, batch_ids: list[str] | None = None,
                on_event: Events = None) -> list[str]:
     """Append landed batches not yet in bronze (one commit). Returns their batch ids."""
-    pending = _pending(spark, feed, (None, "landed"), batch_ids)
+    pending = _pending(feed, (None, "landed"), batch_ids)
     if not pending:
         return []
     _say(on_event, f"bronze/{feed}: {len(pending)} 个批次, {sum(b.rows for b in pending)} 行")
-    bronze.append(spark, feed, pending)
+    bronze.append(engine, feed, pending)
     faults.crash_point("after_bronze")
-    ledger.record(spark, [_entry(b, "bronze", rows_received=b.rows) for b in pending])
+    ledger.record([_entry(b, "bronze", rows_received=b.rows) for b in pending])
     return [b.batch_id for b in pending]
 
 
-def run_silver(spark: SparkSession, feed: str, batch_ids: list[str] | None = None,
+def run_silver(engine, feed: str, batch_ids: list[str] | None = None,
                on_event: Events = None, result: FeedResult | None = None) -> FeedResult:
     """Validate bronze batches and load them into silver, table by table in the standard's order."""
     std = standard.load()
     result = result or FeedResult(feed)
-    pending = _pending(spark, feed, ("bronze",), batch_ids)
+    pending = _pending(feed, ("bronze",), batch_ids)
     for table in std.feed(feed).tables:
         batches = [b for b in pending if b.table == table.qualified_name]
         for group in silver_groups(batches):
             _say(on_event, f"silver/{table.entity}: {len(group)} 个批次, {sum(b.rows for b in group)} 行")
-            _load_group(spark, std, table, group, result)
+            _load_group(engine, std, table, group, result)
     return result
 
 
@@ -157,32 +156,30 @@ def silver_groups(batches: list) -> list[list]:
     return groups + ([current] if current else [])
 
 
-def _load_group(spark, std, table, group: list[LandedBatch], result: FeedResult) -> None:
+def _load_group(engine, std, table, group: list[LandedBatch], result: FeedResult) -> None:
     by_id = {b.batch_id: b for b in group}
     entries = []
-    for c in silver.load(spark, std, table, list(by_id)):
+    for c in silver.load(engine, std, table, list(by_id)):
         entry = _entry(by_id[c.batch_id], "rejected" if c.rejected_reason else "loaded",
                        rows_received=c.received, rows_accepted=c.accepted, rows_quarantined=c.quarantined,
                        rows_collapsed=c.collapsed, reason=c.rejected_reason)
         if entry.status == "rejected":
             result.errors.append(BatchRejected(entry.source_file, entry.reason or "batch rejected"))
         entries.append(entry)
-    ledger.record(spark, entries)
+    ledger.record(entries)
     result.entries.extend(entries)
 
 
-def ingest(feed: str, files: list[str | Path] | None = None, spark: SparkSession | None = None,
-           on_event: Events = None) -> FeedResult:
-    """Landing, bronze and silver for one feed. Check `result.ok`; `result.errors` name every rejection."""
-    if spark is None:
-        from edulake.lake.spark import get_spark
-
-        spark = get_spark(f"edulake-ingest-{feed}")
-    result = run_landing(spark, feed, files, on_event, record_landed=False)
-    run_bronze(spark, feed, on_event=on_event)
-    run_silver(spark, feed, on_event=on_event, result=result)
+def ingest(feed: str, files: list[str | Path] | None = None, engine=None, on_event: Events = None) -> FeedResult:
+    """Landing, bronze and silver for one feed on `engine` (default: EDULAKE_ENGINE, else DuckDB).
+    Check `result.ok`; `result.errors` name every rejection."""
+    engine = engine if engine is not None and not isinstance(engine, str) else engines.get(engine)
+    result = run_landing(engine, feed, files, on_event, record_landed=False)
+    run_bronze(engine, feed, on_event=on_event)
+    run_silver(engine, feed, on_event=on_event, result=result)
     return result
 
 
-def ingest_all(spark: SparkSession | None = None, on_event: Events = None) -> list[FeedResult]:
-    return [ingest(feed, None, spark, on_event) for feed in feed_order()]
+def ingest_all(engine=None, on_event: Events = None) -> list[FeedResult]:
+    engine = engine if engine is not None and not isinstance(engine, str) else engines.get(engine)
+    return [ingest(feed, None, engine, on_event) for feed in feed_order()]

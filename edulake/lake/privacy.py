@@ -1,8 +1,9 @@
 """The one mechanism that applies the privacy treatment each field declares in schemas/ (bronze -> silver).
 
 - hash: keyed HMAC-SHA256 of the normalised value, hex (64 chars), under the field's silver_name.
-  Same key => same token, so silver MERGEs and joins across feeds work. Computed with Spark's sha2 on
-  binary (HMAC = H((K^opad) || H((K^ipad) || m))), so no Python runs per row.
+  Same key => same token, so silver MERGEs and joins across feeds work. Computed in SQL with sha256 on
+  binary (HMAC = H((K^opad) || H((K^ipad) || m))), on either engine, so no Python runs per row (DuckDB core
+  has no HMAC; the community crypto extension cannot be installed here).
 - mask: dates -> the first day of their month (a DATE, e.g. 2012-05-17 -> 2012-05-01); text (phone
   numbers) -> first 3 and last 4 characters around **** (13812345678 -> 138****5678).
 - drop: not in silver.
@@ -16,12 +17,11 @@ from __future__ import annotations
 import hashlib
 import os
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+import pyarrow as pa
 
 from edulake import settings
-from edulake.lake import normalise
+from edulake.quality import normalise
+from edulake.quality.sql import ident
 from edulake.standard import Field, Standard, Table
 
 KEY_ENV = "EDULAKE_PSEUDONYM_KEY"
@@ -49,39 +49,45 @@ def _pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
-def hmac_token(value: Column, key: bytes) -> Column:
-    """HMAC-SHA256(key, utf-8(value)) as lower-case hex; NULL stays NULL."""
+def hmac_sql(value: str, key: bytes) -> str:
+    """SQL: HMAC-SHA256(key, utf-8(value)) as lower-case hex; NULL stays NULL."""
     inner_pad, outer_pad = _pads(key)
-    inner = F.unhex(F.sha2(F.concat(F.lit(inner_pad), F.encode(value, "UTF-8")), 256))
-    return F.when(value.isNotNull(), F.sha2(F.concat(F.lit(outer_pad), inner), 256))
+    inner = f"unhex(sha256(unhex('{inner_pad.hex()}') || encode(CAST({value} AS VARCHAR))))"
+    return f"(CASE WHEN {value} IS NOT NULL THEN sha256(unhex('{outer_pad.hex()}') || {inner}) END)"
 
 
-def mask(value: Column, field: Field) -> Column:
+def mask_sql(value: str, field: Field) -> str:
     if field.type == "date":
-        return F.trunc(value, "month")
-    text = value.cast("string")
-    return F.when(F.length(text) >= 8, F.concat(F.substring(text, 1, 3), F.lit("****"), F.substring(text, -4, 4)))\
-        .when(text.isNotNull(), F.lit("****"))
+        return f"CAST(date_trunc('month', {value}) AS DATE)"
+    text = f"CAST({value} AS VARCHAR)"
+    return (f"(CASE WHEN length({text}) >= 8 THEN substring({text}, 1, 3) || '****' || "
+            f"substring({text}, length({text}) - 3, 4) WHEN {text} IS NOT NULL THEN '****' END)")
 
 
-def silver_type(field: Field) -> T.DataType:
+def silver_sql_type(field: Field) -> str:
+    if field.treatment == "hash" or (field.treatment == "mask" and field.type != "date"):
+        return "VARCHAR"
+    return normalise.sql_type(field)
+
+
+def silver_value_sql(field: Field, key: bytes) -> str:
+    """SQL: the silver column of a field that reaches silver, from its typed value under field.name."""
+    value = ident(field.name)
     if field.treatment == "hash":
-        return T.StringType()
-    if field.treatment == "mask" and field.type != "date":
-        return T.StringType()
-    return normalise.spark_type(field)
-
-
-def silver_value(field: Field, key: bytes) -> Column:
-    """The silver column for a field that reaches silver, from its typed value under field.name."""
-    value = F.col(field.name)
-    if field.treatment == "hash":
-        out = hmac_token(value.cast("string"), key)
+        out = hmac_sql(value, key)
     elif field.treatment == "mask":
-        out = mask(value, field)
+        out = mask_sql(value, field)
     else:
         out = value
-    return out.cast(silver_type(field)).alias(field.silver_name)
+    return f"CAST({out} AS {silver_sql_type(field)}) AS {ident(field.silver_name)}"
+
+
+def arrow_type(sql_type: str) -> pa.DataType:
+    """The Arrow (and so Delta) type of one of the SQL types fields take."""
+    if sql_type.startswith("DECIMAL"):
+        precision, scale = sql_type[8:-1].split(",")
+        return pa.decimal128(int(precision), int(scale))
+    return {"VARCHAR": pa.string(), "INTEGER": pa.int32(), "DATE": pa.date32(), "BOOLEAN": pa.bool_()}[sql_type]
 
 
 def identity_fields(std: Standard) -> list[str]:

@@ -3,19 +3,14 @@ an earlier run left unfinished. Read without a JVM, so a run with nothing to do 
 
 from __future__ import annotations
 
-from edulake.orchestration import deltaread
-
 UNFINISHED = ("landed", "bronze", "validated")
 
 
 def ledger_statuses(feed: str) -> dict[str, str]:
     """batch_id -> current ledger status, for one feed."""
-    from edulake.lake import ledger  # imports pyspark (no JVM): not at DAG parse time
+    from edulake.lake import ledger  # pyarrow, deltalake: at run time, not at DAG parse time
 
-    feed_sql = feed.replace("'", "''")
-    rows = deltaread.query(ledger.path(), f"SELECT batch_id, status FROM batches WHERE feed = '{feed_sql}'",
-                           name="batches")
-    return {r["batch_id"]: r["status"] for r in rows}
+    return ledger.statuses(feed)
 
 
 def work_for(feed: str) -> dict:

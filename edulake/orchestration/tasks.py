@@ -49,7 +49,7 @@ def detect_new_files(feed: str, reprocess: list[str] | None = None) -> dict:
     return work
 
 
-def reopen_batches(spark, feed: str, batch_ids: list[str]) -> None:
+def reopen_batches(feed: str, batch_ids: list[str]) -> None:
     """Put batches back to `bronze` in the ledger so silver validates and loads them again (after a fix of
     the standard or the reference data). Only batches that reached bronze can be re-processed: a file
     rejected at landing never got there, and has to be corrected and sent again."""
@@ -67,30 +67,31 @@ def reopen_batches(spark, feed: str, batch_ids: list[str]) -> None:
         entries.append(ledger.Entry(batch.batch_id, feed, batch.table, batch.source_file, batch.sha256, "bronze",
                                     dt.datetime.fromisoformat(batch.landed_at), now(), rows_received=batch.rows))
         log.info("重处理 %s (%s): 状态 %s -> bronze", batch_id, batch.source_file, known.get(batch_id))
-    ledger.record(spark, entries)
+    ledger.record(entries)
 
 
 def ingest(feed: str, work: dict) -> dict:
-    """Landing -> bronze -> validation and silver for the detected files, in ONE Spark session.
+    """Landing -> bronze -> validation and silver for the detected files, on the lake engine
+    (EDULAKE_ENGINE: DuckDB by default, Spark for scale-out), in one process.
 
     One task rather than one per step: every task is its own process, and a Spark start costs 10-15 s on
     2 cores. The lake's steps resume from the ledger, so a retry of this task picks up where it stopped.
     """
-    from edulake.lake import pipeline, privacy
-    from edulake.lake.spark import get_spark
+    from edulake.lake import engines, pipeline, privacy
 
     try:
-        privacy.pseudonym_key()  # before Spark starts: without the key no batch can reach silver
+        privacy.pseudonym_key()  # before the engine starts: without the key no batch can reach silver
     except privacy.KeyMissing as e:
         raise ConfigurationFailure(str(e)) from e
-    spark = get_spark(f"edulake-ingest-{feed}")
+    engine = engines.get()
+    log.info("引擎 (engine): %s", engine.name)
     if work.get("reprocess"):
-        reopen_batches(spark, feed, work["reprocess"])
+        reopen_batches(feed, work["reprocess"])
     say = lambda message: log.info("%s", message)  # noqa: E731
     files = [item["file"] for item in work["new"]]
-    result = pipeline.run_landing(spark, feed, files, on_event=say)
-    pipeline.run_bronze(spark, feed, on_event=say)
-    pipeline.run_silver(spark, feed, on_event=say, result=result)
+    result = pipeline.run_landing(engine, feed, files, on_event=say)
+    pipeline.run_bronze(engine, feed, on_event=say)
+    pipeline.run_silver(engine, feed, on_event=say, result=result)
     summary = summarise(feed, result)
     log.info("%s: 入库 %d 个批次, 拒收 %d 个", feed, len(summary["loaded"]), len(summary["rejected"]))
     return summary

@@ -1,23 +1,20 @@
-"""Batch-level expectations (severity fatal: the whole batch is rejected, silver untouched).
+"""Batch-level expectations (severity fatal: the whole batch is rejected, silver untouched). Pure: the lake
+runs `stats_sql` over the typed relation and passes in what it read from the ledger and silver.
 
   - expected_columns_present: every column of the standard is in the batch (the lake's reader already
     refuses such files at landing; this guards batches that reach bronze by another route);
   - row_count_within_band: rows within [ROW_BAND_LOW, ROW_BAND_HIGH] x the previous loaded batch of the
     same table and file series (same file name but for the 学年, from the ledger ops/batches);
   - the standard's fatal table rules, e.g. every_district_delivered (facility: every current district
-    has delivered for each school year in the batch, counting batches already in silver).
-All are computed with ONE aggregation over the batches plus small reads of the ledger and silver.
+    has delivered for each school year in the batch, counting what silver already holds).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
-
-from edulake import settings
-from edulake.lake import delta, ledger
+from edulake.quality.sql import lit
 from edulake.standard import Standard, Table
 
 ROW_BAND_LOW, ROW_BAND_HIGH = 0.5, 2.0
@@ -35,39 +32,69 @@ def series(source_file: str) -> str:
     return re.sub(_YEAR, "*", source_file)
 
 
-def _previous_counts(spark, table: Table, batch_ids: list[str]) -> dict[str, tuple[str, int]]:
-    """series -> (source file, rows received) of the latest loaded batch not in batch_ids: the one of the
-    latest 学年 in its name (batches of one run share a finish time), then the last to finish."""
-    rows = (ledger.read(spark).where((F.col("table") == table.qualified_name) & (F.col("status") == "loaded")
-                                     & ~F.col("batch_id").isin(batch_ids))
-            .select("source_file", "rows_received", "finished_at").collect())
-    out: dict[str, tuple] = {}
-    for r in sorted(rows, key=lambda r: (file_year(r.source_file), r.finished_at)):
-        out[series(r.source_file)] = (r.source_file, r.rows_received)
-    return out
-
-
 def file_year(source_file: str) -> int:
     """The latest year named in a file name (0 when it names none)."""
     return max((int(y) for y in re.findall(_YEAR, source_file)), default=0)
 
 
-def failures(spark, table: Table, std: Standard, frame: DataFrame, batch_ids: list[str]) -> dict[str, list]:
-    """{batch_id: [(rule, message)]} for the batches that fail a batch-level expectation."""
-    fatal_rules = [r.name for r in table.rules if r.severity == "fatal"]
-    keys = F.map_keys("_raw")
-    aggs = [F.count("*").alias("rows"), F.first("_source_file").alias("source_file"),
-            F.array_sort(F.array_distinct(F.flatten(F.collect_set(
-                F.array_except(F.array(*[F.lit(c) for c in table.columns]), keys))))).alias("missing")]
-    if "every_district_delivered" in fatal_rules:
-        aggs += [F.collect_set("school_year").alias("years"), F.collect_set("district_code").alias("districts")]
-    stats = {r._batch_id: r for r in frame.groupBy("_batch_id").agg(*aggs).collect()}
-    previous = _previous_counts(spark, table, batch_ids)
-    out: dict[str, list] = {}
-    for b in batch_ids:
-        s = stats.get(b)
+def needs_districts(table: Table) -> bool:
+    return any(r.name == "every_district_delivered" and r.severity == "fatal" for r in table.rules)
+
+
+def stats_sql(table: Table, source: str = "typed") -> str:
+    """Per batch: rows, the file, the columns missing from it; with every_district_delivered the
+    (school year, district) pairs it delivered (one row per pair)."""
+    missing = ", ".join(f"bool_or(NOT map_contains(_raw, {lit(c)})) AS {_missing_col(i)}"
+                        for i, c in enumerate(table.columns))
+    sql = (f"SELECT _batch_id, count(*) AS rows, min(_source_file) AS source_file, {missing} "
+           f"FROM {source} GROUP BY _batch_id")
+    if needs_districts(table):
+        sql = (f"SELECT s.*, d.school_year, d.district_code FROM ({sql}) AS s LEFT JOIN "
+               f"(SELECT DISTINCT _batch_id, school_year, district_code FROM {source}) AS d ON s._batch_id = d._batch_id")
+    return sql
+
+
+def _missing_col(i: int) -> str:
+    return f"__missing{i}"
+
+
+@dataclass
+class BatchStats:
+    rows: int
+    source_file: str
+    missing: list[str]
+    delivered: dict[int, set[str]]  # school year -> districts
+
+
+def collect(table: Table, rows: list[dict]) -> dict[str, BatchStats]:
+    """The rows of stats_sql, by batch."""
+    out: dict[str, BatchStats] = {}
+    for r in rows:
+        s = out.get(r["_batch_id"])
         if s is None:
-            continue
+            missing = [c for i, c in enumerate(table.columns) if r[_missing_col(i)]]
+            s = out[r["_batch_id"]] = BatchStats(int(r["rows"]), r["source_file"], missing, {})
+        if r.get("school_year") is not None:
+            s.delivered.setdefault(int(r["school_year"]), set())
+            if r.get("district_code"):
+                s.delivered[int(r["school_year"])].add(r["district_code"])
+    return out
+
+
+def previous_counts(ledger_rows: list[dict]) -> dict[str, tuple[str, int]]:
+    """series -> (source file, rows received) of the latest loaded batch among `ledger_rows` (the table's
+    loaded batches outside this load): the one of the latest 学年 in its name, then the last to finish."""
+    out: dict[str, tuple] = {}
+    for r in sorted(ledger_rows, key=lambda r: (file_year(r["source_file"]), r["finished_at"])):
+        out[series(r["source_file"])] = (r["source_file"], r["rows_received"])
+    return out
+
+
+def failures(table: Table, std: Standard, stats: dict[str, BatchStats], previous: dict[str, tuple[str, int]],
+             silver_delivered: dict[int, set[str]] | None = None) -> dict[str, list[tuple[str, str]]]:
+    """{batch_id: [(rule, message)]} for the batches that fail a batch-level expectation."""
+    out: dict[str, list] = {}
+    for b, s in stats.items():
         problems = []
         if s.missing:
             problems.append(("expected_columns_present",
@@ -80,23 +107,21 @@ def failures(spark, table: Table, std: Standard, frame: DataFrame, batch_ids: li
                              f"previous batch)"))
         if problems:
             out[b] = problems
-    if "every_district_delivered" in fatal_rules:
-        _district_completeness(spark, table, std, stats, out)
+    if needs_districts(table):
+        _district_completeness(std, stats, silver_delivered or {}, out)
     return out
 
 
-def _district_completeness(spark, table: Table, std: Standard, stats: dict, out: dict) -> None:
+def _district_completeness(std: Standard, stats: dict[str, BatchStats], in_silver: dict[int, set[str]],
+                           out: dict) -> None:
     """Every current district delivered for each school year: these batches plus silver's rows."""
     current = {r["code"] for r in std.codes("district").rows if r.get("status") == "current"}
     delivered: dict[int, set] = {}
     for s in stats.values():
-        for y in s.years:
-            delivered.setdefault(y, set()).update(d for d in s.districts if d)
-    target = settings.paths().silver / table.entity
-    if delta.exists(target) and delivered:
-        for r in (delta.read(spark, target).where(F.col("school_year").isin(list(delivered)))
-                  .select("school_year", "district_code").distinct().collect()):
-            delivered[r.school_year].add(r.district_code)
+        for y, districts in s.delivered.items():
+            delivered.setdefault(y, set()).update(districts)
+    for y in delivered:
+        delivered[y] |= in_silver.get(y, set())
     labels = std.codes("district").labels()
     for year, got in delivered.items():
         missing = sorted(current - got)
@@ -104,7 +129,7 @@ def _district_completeness(spark, table: Table, std: Standard, stats: dict, out:
             continue
         names = ", ".join(f"{c} {labels.get(c, '')}".strip() for c in missing)
         for b, s in stats.items():
-            if year in s.years:
+            if year in s.delivered:
                 out.setdefault(b, []).append((
                     "every_district_delivered",
                     f"{s.source_file}: {year} 学年办学条件缺少区 (districts not delivered): {names}"))

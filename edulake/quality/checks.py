@@ -1,30 +1,30 @@
-"""Every row-level check the standard implies for a table, derived from schemas/ via edulake.standard.
+"""Every row-level check the standard implies for a table, derived from schemas/ via edulake.standard: a pure
+compiler (no I/O). What a rule needs from the lake (the school register, the roster) is a lookup column the lake joins on.
 
-A Check is one GX expectation (type + kwargs, what the committed suite holds) together with its Spark
-condition (what GX evaluates for it, and what validate_batch evaluates in one pass to route rows).
-Field rules (required, codes, pattern, range, max_length) use GX built-in expectations; the standard's
-table rules use the custom expectations in gx_custom.py, whose Spark partials are conditions.py.
+A Check is one GX expectation (type + kwargs, what the committed suite holds) together with its SQL
+condition (conditions.py; what both engines evaluate in one pass to route rows, and what GX's
+unexpected-rows query selects). Field rules (required, codes, pattern, range, max_length) map to GX
+built-in expectations; the standard's table rules to the custom expectations named in the suites.
+The parse checks (`type`, `row_shape`: what only a reader can know) are Checks too.
 
-Columns of the validation frame (silver.typed_frame): `<field>` typed value, `__text_<field>` folded text.
+Columns of the validation relation (edulake.quality.stage): `<field>` typed value, `__text_<field>` folded
+text, `_raw` (source header -> raw text), `_shape_error`, lineage.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
-
 from edulake import settings
-from edulake.lake import normalise
 from edulake.quality import conditions as C
+from edulake.quality import normalise
+from edulake.quality.sql import concat, lit, ok
 from edulake.standard import Field, Standard, Table
 
 
 def text(name: str) -> str:
-    """Folded-text column of a field (same name as edulake.lake.rules.text_col)."""
+    """Folded-text column of a field (typed values are under the field's name)."""
     return f"__text_{name}"
 
 
@@ -36,11 +36,12 @@ class Check:
     value_field: str | None  # field whose raw value the reason quotes
     expectation: str  # GX expectation type
     kwargs: dict
-    expected: Callable[[], Column] = field(compare=False, repr=False)  # True = row satisfies the check
+    expected: str = field(compare=False, repr=False)  # SQL: TRUE = row satisfies the check
     message: str = ""
 
-    def unexpected(self) -> Column:
-        return F.coalesce(~self.expected(), F.lit(False))
+    def unexpected(self) -> str:
+        """SQL: TRUE exactly when the row fails the check (never NULL)."""
+        return f"COALESCE(NOT ({self.expected}), FALSE)"
 
 
 def _bound(f: Field, value):
@@ -55,42 +56,42 @@ def field_checks(table: Table, std: Standard) -> list[Check]:
         t, v = text(f.name), f.name
         if f.required:
             out.append(Check("required", "error", f.column, None, "expect_column_values_to_not_be_null",
-                             {"column": t}, lambda t=t: F.col(t).isNotNull(), "必填项为空 (required value missing)"))
+                             {"column": t}, f"{t} IS NOT NULL", "必填项为空 (required value missing)"))
         if f.type == "code":
             out.append(Check("codes", "error", f.column, f.name, "expect_column_values_to_be_in_code_list",
                              {"column": t, "code_list": f.codes, "code_key": f.code_key},
-                             lambda f=f, t=t: F.col(t).isNull() | normalise.map_code(F.col(t), f, std).isNotNull(),
+                             f"{t} IS NULL OR {normalise.map_code(t, f, std)} IS NOT NULL",
                              f"不在代码表 {f.codes} 中 (not in code list {f.codes}, by {f.code_key})"))
         if f.allowed:
             allowed = list(f.allowed)
             out.append(Check("codes", "error", f.column, f.name, "expect_column_values_to_be_in_set",
-                             {"column": v, "value_set": allowed}, lambda v=v, a=allowed: C.in_values(F.col(v), a),
+                             {"column": v, "value_set": allowed}, C.in_values(v, allowed),
                              f"不是允许的取值 (allowed: {', '.join(allowed)})"))
         if f.pattern:
             out.append(Check("pattern", "error", f.column, f.name, "expect_column_values_to_match_regex",
                              {"column": t, "regex": f.pattern},
-                             lambda t=t, p=f.pattern: F.col(t).isNull() | F.col(t).rlike(p),
+                             ok(f"regexp_matches({t}, {lit(f.pattern)})"),
                              f"格式不符合 {f.pattern} (does not match pattern)"))
         if f.min is not None or f.max is not None:
             low, high = f.min, f.max
             out.append(Check("range", "error", f.column, f.name, "expect_column_values_to_be_between",
                              {"column": v, "min_value": _bound(f, low), "max_value": _bound(f, high)},
-                             lambda f=f, v=v: _between(f, F.col(v)), f"超出范围 [{low}, {high}] (out of range)"))
+                             _between(f, v), f"超出范围 [{low}, {high}] (out of range)"))
         if f.max_length:
             out.append(Check("max_length", "error", f.column, f.name, "expect_column_value_lengths_to_be_between",
                              {"column": t, "max_value": f.max_length},
-                             lambda t=t, n=f.max_length: F.col(t).isNull() | (F.length(F.col(t)) <= n),
+                             ok(f"length({t}) <= {f.max_length}"),
                              f"长度超过 {f.max_length} (longer than {f.max_length} characters)"))
     return out
 
 
-def _between(f: Field, value: Column) -> Column:
-    ok = F.lit(True)
+def _between(f: Field, value: str) -> str:
+    bounds = []
     if f.min is not None:
-        ok = ok & (value >= normalise.bound_literal(f, f.min))
+        bounds.append(f"{value} >= {normalise.bound_literal(f, f.min)}")
     if f.max is not None:
-        ok = ok & (value <= normalise.bound_literal(f, f.max))
-    return value.isNull() | ok
+        bounds.append(f"{value} <= {normalise.bound_literal(f, f.max)}")
+    return ok(" AND ".join(bounds)) if bounds else "TRUE"
 
 
 def _grade_stage(std: Standard) -> dict[str, str]:
@@ -128,82 +129,85 @@ def table_checks(table: Table, std: Standard) -> list[Check]:
     for rule in table.rules:
         if rule.severity == "fatal":
             continue
-        if rule.name in NOT_IMPLEMENTED:
-            continue  # listed in every generated suite's meta and in the README: known, not silent
         made = _RULES.get(rule.name)
         if made is None:
             raise NotImplementedError(f"{table.qualified_name}: rule {rule.name!r} has no implementation")
-        out.extend(made(table, std, rule.severity))
+        out.extend(made(table, std, rule))
     return out
 
 
-def _c(name: str) -> Column:
-    return F.col(name)
-
-
-def _id_check_digit(table, std, sev):
+def _id_check_digit(table, std, rule):
+    sev = rule.severity
     f = table.field("id_number")
     return [Check("id_number_check_digit", sev, f.column, f.name, "expect_column_values_to_have_gb11643_check_digit",
-                  {"column": text(f.name)}, lambda: C.gb11643_check_digit(_c(text("id_number"))),
+                  {"column": text(f.name)}, C.gb11643_check_digit(text("id_number")),
                   "身份证号校验码错误 (GB 11643 check digit wrong)")]
 
 
-def _id_birth(table, std, sev):
+def _id_birth(table, std, rule):
+    sev = rule.severity
     f = table.field("id_number")
     return [Check("id_number_matches_birth_date", sev, f.column, f.name, "expect_id_number_to_match_birth_date",
                   {"column_list": [text("id_number"), "birth_date"], "ignore_row_if": "never"},
-                  lambda: C.id_matches_birth_date(_c(text("id_number")), _c("birth_date")),
+                  C.id_matches_birth_date(text("id_number"), "birth_date"),
                   "身份证号中的出生日期与出生日期不一致 (birth date in ID differs)")]
 
 
-def _id_sex(table, std, sev):
+def _id_sex(table, std, rule):
+    sev = rule.severity
     f = table.field("id_number")
     return [Check("id_number_matches_sex", sev, f.column, f.name, "expect_id_number_to_match_sex",
                   {"column_list": [text("id_number"), "sex"], "ignore_row_if": "never"},
-                  lambda: C.id_matches_sex(_c(text("id_number")), _c("sex")),
+                  C.id_matches_sex(text("id_number"), "sex"),
                   "身份证号顺序码奇偶与性别不一致 (sex in ID differs)")]
 
 
-def _student_no_id(table, std, sev):
+def _student_no_id(table, std, rule):
+    sev = rule.severity
     f = table.field("student_no")
     return [Check("student_no_matches_id_number", sev, f.column, f.name, "expect_student_no_to_match_id_number",
                   {"column_list": [text("student_no"), text("id_number")], "ignore_row_if": "never"},
-                  lambda: C.student_no_matches_id(_c(text("student_no")), _c(text("id_number"))),
+                  C.student_no_matches_id(text("student_no"), text("id_number")),
                   "学籍号不是 G + 身份证号 (student number is not G + ID number)")]
 
 
-def _grade_stage_rule(table, std, sev):
+def _grade_stage_rule(table, std, rule):
+    sev = rule.severity
     f, mapping = table.field("grade"), _grade_stage(std)
     return [Check("grade_matches_stage", sev, f.column, f.name, "expect_column_pair_values_to_map",
                   {"column_list": ["grade", "stage"], "mapping": mapping, "ignore_row_if": "never"},
-                  lambda: C.value_maps_to(_c("grade"), _c("stage"), mapping), "年级不属于学段 (grade not in stage)")]
+                  C.value_maps_to("grade", "stage", mapping), "年级不属于学段 (grade not in stage)")]
 
 
-def _hukou(table, std, sev):
+def _hukou(table, std, rule):
+    sev = rule.severity
     f = table.field("hukou_district")
     return [Check("hukou_district_required_for_beijing", sev, f.column, f.name, "expect_column_to_be_present_when",
                   {"column_list": ["is_non_beijing", text(f.name)], "flag_value": False, "ignore_row_if": "never"},
-                  lambda: C.present_when(_c("is_non_beijing"), False, _c(text("hukou_district"))),
+                  C.present_when("is_non_beijing", False, text("hukou_district")),
                   "京籍学生未填写户籍所在区 (Beijing hukou student without hukou district)")]
 
 
-def _score_marks(table, std, sev):
+def _score_marks(table, std, rule):
+    sev = rule.severity
     f = table.field("score")
     return [Check("score_within_full_marks", sev, f.column, f.name, "expect_column_pair_values_a_to_be_greater_than_b",
                   {"column_A": "full_marks", "column_B": "score", "or_equal": True,
                    "ignore_row_if": "either_value_is_missing"},
-                  lambda: F.coalesce(_c("full_marks") >= _c("score"), F.lit(True)), "分数高于满分 (score above full marks)")]
+                  C.at_least("full_marks", "score"), "分数高于满分 (score above full marks)")]
 
 
-def _absent(table, std, sev):
+def _absent(table, std, rule):
+    sev = rule.severity
     f = table.field("score")
     return [Check("absent_has_no_score", sev, f.column, f.name, "expect_absent_to_have_no_score",
                   {"column_list": ["is_absent", text("score")], "ignore_row_if": "never"},
-                  lambda: C.absent_has_no_score(_c("is_absent"), _c(text("score"))),
+                  C.absent_has_no_score("is_absent", text("score")),
                   "缺考与分数不一致 (absent with a score, or present without one)")]
 
 
-def _teachers(table, std, sev):
+def _teachers(table, std, rule):
+    sev = rule.severity
     out = []
     for part in ("teachers_above_required_degree", "backbone_teachers", "pe_art_teachers"):
         f = table.field(part)
@@ -211,42 +215,46 @@ def _teachers(table, std, sev):
                          "expect_column_pair_values_a_to_be_greater_than_b",
                          {"column_A": "full_time_teachers", "column_B": part, "or_equal": True,
                           "ignore_row_if": "either_value_is_missing"},
-                         lambda p=part: F.coalesce(_c("full_time_teachers") >= _c(p), F.lit(True)),
+                         C.at_least("full_time_teachers", part),
                          "超过专任教师数 (more than the full-time teachers)"))
     return out
 
 
-def _school_exists(table, std, sev):
+def _school_exists(table, std, rule):
+    sev = rule.severity
     f = table.field("school_id")
     return [Check("school_exists", sev, f.column, f.name, "expect_column_values_to_exist_in_reference",
                   {"column": text(f.name), "reference": "school", "key": "school_id"},
-                  lambda: C.in_reference(_c(text("school_id")), "school", "school_id"),
+                  C.in_register(text("school_id"), C.SCHOOL_KNOWN),
                   "学校标识码不在学校名录中 (school not in the school register)")]
 
 
-def _school_structure(table, std, sev):
+def _school_structure(table, std, rule):
+    sev = rule.severity
     f, cats = table.field("school_id"), _school_categories(std)
     return [Check("school_id_structure", sev, f.column, f.name, "expect_column_values_to_be_school_identifier",
                   {"column": text(f.name), "categories": cats, "province": "11"},
-                  lambda: C.school_id_structure(_c(text("school_id")), cats, "11"),
+                  C.school_id_structure(text("school_id"), cats, "11"),
                   "学校标识码结构错误 (not category + 11 + sequence)")]
 
 
-def _category_type(table, std, sev):
+def _category_type(table, std, rule):
+    sev = rule.severity
     f = table.field("school_id")
     return [Check("school_category_matches_running_type", sev, f.column, f.name,
                   "expect_school_category_to_match_running_type",
                   {"column_list": [text("school_id"), "running_type"], "ignore_row_if": "never"},
-                  lambda: C.category_matches_running_type(_c(text("school_id")), _c("running_type")),
+                  C.category_matches_running_type(text("school_id"), "running_type"),
                   "标识码类别码与办学类型不一致 (category code differs from running type)")]
 
 
-def _items(table, std, sev):
+def _items(table, std, rule):
+    sev = rule.severity
     tested = tested_items()
     cols = ["grade", "sex", *tested]
     return [Check("item_tested_for_grade", sev, None, None, "expect_fitness_items_tested_for_grade",
                   {"column_list": cols, "tested": tested, "ignore_row_if": "never"},
-                  lambda: C.items_tested_for_grade(_c("grade"), _c("sex"), {k: _c(k) for k in tested}, tested),
+                  C.items_tested_for_grade("grade", "sex", {k: k for k in tested}, tested),
                   "有该年级、性别不测的项目成绩 (result for an item not tested at this grade and sex)")]
 
 
@@ -271,28 +279,25 @@ def plausibility_bands(params: dict) -> dict[str, dict[str, list[float]]]:
     return out
 
 
-def _plausible(table, std, sev):
-    rule = next(r for r in table.rules if r.name == "measurement_plausible_for_grade_sex")
+def _plausible(table, std, rule):
+    sev = rule.severity
     bands = plausibility_bands(rule.params)
     measured = [c for c in bands if c != "bmi"] + ["height_cm", "weight_kg"]
     return [Check("measurement_plausible_for_grade_sex", sev, None, None, "expect_fitness_measurements_to_be_plausible",
                   {"column_list": ["grade", "sex", *measured], "bands": bands, "ignore_row_if": "never"},
-                  lambda: C.plausible_measurements(_c("grade"), _c("sex"), {k: _c(k) for k in measured}, bands),
+                  C.plausible_measurements("grade", "sex", {k: k for k in measured}, bands),
                   "测试值超出该年级、性别的合理范围 (measurement implausible for the grade and sex: "
                   "far beyond the 2014 standard's scoring range)")]
 
 
-# Rules of the standard with no check yet, and why (written into the suites' meta).
-NOT_IMPLEMENTED: dict[str, str] = {}
-
-
-def _enrolled(table, std, sev):
+def _enrolled(table, std, rule):
+    sev = rule.severity
     f = table.field("student_no")
     # value_field None: the reason must not quote the 学籍号 (warn reasons travel with the row)
     return [Check("student_enrolled", sev, f.column, None, "expect_student_to_be_on_roster",
                   {"column_list": [text("student_no"), C.ENROLLED], "roster": "student_enrollment",
                    "ignore_row_if": "never"},
-                  lambda: C.on_roster(_c(text("student_no")), _c(C.ENROLLED)),
+                  C.on_roster(text("student_no"), C.ENROLLED),
                   "学生不在该学年的学籍名册中 (student not on the school year's enrollment roster)")]
 
 
@@ -315,5 +320,48 @@ _RULES = {
 }
 
 
+_TYPE_LABELS = {"integer": "整数", "decimal": "数值", "date": "日期", "duration": "时长", "boolean": "是/否"}
+ROW_SHAPE = Check("row_shape", "error", None, None, "expect_table_columns_to_match_ordered_list", {},
+                  "_shape_error IS NULL", "")
+
+
+def parse_checks(table: Table) -> list[Check]:
+    """What only the reader knows: a value present but not readable as its type (`type`). `row_shape`
+    (ROW_SHAPE: the row has another number of fields than the header) is routed apart: a row with a shape
+    error is reported for its shape only, its cells being misaligned."""
+    out = []
+    for f in table.fields:
+        if f.type in ("string", "code"):
+            continue  # any text is a string; an unknown code is a `codes` failure
+        out.append(Check("type", "error", f.column, f.name, "expect_column_values_to_be_parseable",
+                         {"column": text(f.name)}, f"{text(f.name)} IS NULL OR {f.name} IS NOT NULL",
+                         f"不是有效的{_TYPE_LABELS[f.type]} (not a valid {f.type})"))
+    return out
+
+
 def checks(table: Table, std: Standard, table_rules: bool = True) -> list[Check]:
+    """The suite's checks: field rules, then (unless `table_rules=False`, the benchmark's rules-off pass)
+    the standard's table rules."""
     return field_checks(table, std) + (table_checks(table, std) if table_rules else [])
+
+
+def reason(table: Table, check: Check) -> str:
+    """SQL naming the file, row, column and (at most MAX_QUOTED characters of) the bad value: what an
+    engineer needs to fix the source. The whole raw row stays in quarantine's `raw` for the record."""
+    parts = ["_source_file", "' 第'", "CAST(_row_number AS VARCHAR)", "'行'"]
+    if check.column:
+        parts.append(lit(f" 列「{check.column}」"))
+    if check.value_field:
+        raw = f"_raw[{lit(table.field(check.value_field).column)}]"
+        parts += [lit(" 值 '"), quoted_value(raw), lit("'")]
+    suffix = f" [{check.rule}]" if check.rule not in ("type",) else ""
+    parts.append(lit(f": {check.message}{suffix}"))
+    return concat(*parts)
+
+
+MAX_QUOTED = 200  # characters of a bad value quoted in a reason; longer values are cut, their length stated
+
+
+def quoted_value(raw: str) -> str:
+    return (f"(CASE WHEN length({raw}) > {MAX_QUOTED} THEN substring({raw}, 1, {MAX_QUOTED}) || "
+            f"'…(共 ' || CAST(length({raw}) AS VARCHAR) || ' 字符 chars)' ELSE COALESCE({raw}, '') END)")

@@ -1,142 +1,125 @@
-"""The standard's row rules as Spark column conditions: the ONE implementation of each rule.
+"""The standard's row rules as SQL conditions (one dialect, see sql.py): the ONE implementation of each rule.
 
-Each function returns the *expected* condition (True = the row satisfies the rule; NULL counts as
-satisfied). The GX custom expectations (gx_custom.py) declare exactly these conditions for the
-SparkDFExecutionEngine, and checks.py evaluates the same functions in one pass to find failing rows.
+Each function returns the *expected* condition (TRUE = the row satisfies the rule; NULL counts as
+satisfied). Both engines evaluate exactly these strings; the GX suites declare them
+(UnexpectedRowsExpectation-style unexpected-rows queries, see gx_run.py). No I/O here: what a rule
+needs from the lake (the school register, the enrollment roster) is passed in or joined on by the lake.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
+from edulake.quality.sql import case_map, in_list, lit, ok
 
 ID_PATTERN = r"^\d{17}[0-9X]$"
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"  # GB 11643: check character for (sum of weighted digits) mod 11
 
 
-def _ok(condition: Column) -> Column:
-    return F.coalesce(condition, F.lit(True))
+def _is_id(id_text: str) -> str:
+    return f"regexp_matches({id_text}, {lit(ID_PATTERN)})"
 
 
-def literal_map(mapping: dict) -> Column:
-    return F.create_map(*[F.lit(x) for kv in sorted(mapping.items()) for x in kv])
-
-
-def gb11643_check_digit(id_text: Column) -> Column:
+def gb11643_check_digit(id_text: str) -> str:
     """MOD 11-2 check character of an 18-character ID is right (other shapes are the pattern rule's)."""
-    total = sum(F.substring(id_text, i + 1, 1).cast("int") * w for i, w in enumerate(_WEIGHTS))
-    expected = F.substring(F.lit(_CHECK), (total % 11 + 1).cast("int"), 1)
-    return _ok(F.when(id_text.rlike(ID_PATTERN), F.substring(id_text, 18, 1) == expected))
+    total = " + ".join(f"CAST(substring({id_text}, {i + 1}, 1) AS INTEGER) * {w}" for i, w in enumerate(_WEIGHTS))
+    expected = f"substring({lit(_CHECK)}, CAST((({total}) % 11) + 1 AS INTEGER), 1)"
+    return ok(f"CASE WHEN {_is_id(id_text)} THEN substring({id_text}, 18, 1) = {expected} END")
 
 
-def id_matches_birth_date(id_text: Column, birth_date: Column) -> Column:
-    return _ok(F.when(id_text.rlike(ID_PATTERN),
-                      F.substring(id_text, 7, 8) == F.date_format(birth_date, "yyyyMMdd")))
+def id_matches_birth_date(id_text: str, birth_date: str) -> str:
+    return ok(f"CASE WHEN {_is_id(id_text)} THEN substring({id_text}, 7, 8) = strftime({birth_date}, '%Y%m%d') END")
 
 
-def id_matches_sex(id_text: Column, sex: Column, male: str = "1", female: str = "2") -> Column:
+def id_matches_sex(id_text: str, sex: str, male: str = "1", female: str = "2") -> str:
     """The 17th character (order code) is odd for men and even for women."""
-    odd = F.substring(id_text, 17, 1).cast("int") % 2 == 1
-    return _ok(F.when(id_text.rlike(ID_PATTERN) & sex.isin(male, female),
-                      F.when(odd, sex == male).otherwise(sex == female)))
+    odd = f"(CAST(substring({id_text}, 17, 1) AS INTEGER) % 2 = 1)"
+    return ok(f"CASE WHEN {_is_id(id_text)} AND {sex} IN ({lit(male)}, {lit(female)}) "
+              f"THEN (CASE WHEN {odd} THEN {sex} = {lit(male)} ELSE {sex} = {lit(female)} END) END")
 
 
-def student_no_matches_id(student_no: Column, id_text: Column, prefix: str = "G") -> Column:
+def student_no_matches_id(student_no: str, id_text: str, prefix: str = "G") -> str:
     """A G-form 学籍号 is G + 身份证号 (J and L forms carry no ID and are checked by their pattern)."""
-    return _ok(F.when(student_no.startswith(prefix) & id_text.isNotNull(),
-                      F.substring(student_no, 2, 18) == id_text))
+    return ok(f"CASE WHEN substring({student_no}, 1, {len(prefix)}) = {lit(prefix)} AND {id_text} IS NOT NULL "
+              f"THEN substring({student_no}, {len(prefix) + 1}, 18) = {id_text} END")
 
 
-def value_maps_to(key: Column, target: Column, mapping: dict[str, str]) -> Column:
+def value_maps_to(key: str, target: str, mapping: dict[str, str]) -> str:
     """key's entry in mapping equals target (e.g. a grade's stage equals the row's stage)."""
-    return _ok(F.when(key.isNotNull() & target.isNotNull(), literal_map(mapping)[key] == target))
+    return ok(f"CASE WHEN {key} IS NOT NULL AND {target} IS NOT NULL THEN {case_map(key, mapping)} = {target} END")
 
 
-def present_when(flag: Column, flag_value: bool, text: Column) -> Column:
+def present_when(flag: str, flag_value: bool, text: str) -> str:
     """text is given when flag == flag_value (e.g. 户籍所在区 for 京籍 students)."""
-    return _ok(F.when(flag == F.lit(flag_value), text.isNotNull()))
+    return ok(f"CASE WHEN {flag} = {lit(flag_value)} THEN {text} IS NOT NULL END")
 
 
-def absent_has_no_score(is_absent: Column, score_text: Column) -> Column:
-    return _ok(F.when(is_absent.isNotNull(), F.when(is_absent, score_text.isNull()).otherwise(score_text.isNotNull())))
+def absent_has_no_score(is_absent: str, score_text: str) -> str:
+    return ok(f"CASE WHEN {is_absent} IS NOT NULL THEN "
+              f"(CASE WHEN {is_absent} THEN {score_text} IS NULL ELSE {score_text} IS NOT NULL END) END")
 
 
-def school_id_structure(school_id: Column, categories: list[str], province: str) -> Column:
+def school_id_structure(school_id: str, categories: list[str], province: str) -> str:
     """学校标识码 = 2-digit category + province code + 6-digit sequence (other shapes: pattern rule)."""
-    return _ok(F.when(school_id.rlike(r"^\d{10}$"),
-                      F.substring(school_id, 1, 2).isin(*categories) & (F.substring(school_id, 3, 2) == province)))
+    return ok(f"CASE WHEN regexp_matches({school_id}, '^\\d{{10}}$') THEN "
+              f"{in_list(f'substring({school_id}, 1, 2)', categories)} AND substring({school_id}, 3, 2) = {lit(province)} END")
 
 
-def category_matches_running_type(school_id: Column, running_type: Column) -> Column:
+def category_matches_running_type(school_id: str, running_type: str) -> str:
     """The identifier's category code is the running type's two-digit class (341 -> 34)."""
-    return _ok(F.when(school_id.rlike(r"^\d{10}$") & running_type.isNotNull(),
-                      F.substring(school_id, 1, 2) == F.substring(running_type, 1, 2)))
+    return ok(f"CASE WHEN regexp_matches({school_id}, '^\\d{{10}}$') AND {running_type} IS NOT NULL "
+              f"THEN substring({school_id}, 1, 2) = substring({running_type}, 1, 2) END")
 
 
-def in_values(value: Column, values: list[str]) -> Column:
-    return _ok(F.when(value.isNotNull(), value.isin(*values)))
+def in_values(value: str, values: list[str]) -> str:
+    return ok(f"CASE WHEN {value} IS NOT NULL THEN {in_list(value, values)} END")
 
 
-def items_tested_for_grade(grade: Column, sex: Column, items: dict[str, Column], tested: dict[str, list[str]]) -> Column:
+def at_least(a: str, b: str) -> str:
+    """a >= b where both are known (e.g. full marks >= score)."""
+    return ok(f"{a} >= {b}")
+
+
+def grade_sex_key(grade: str, sex: str) -> str:
+    return f"concat_ws(':', CAST({grade} AS VARCHAR), CAST({sex} AS VARCHAR))"
+
+
+def items_tested_for_grade(grade: str, sex: str, items: dict[str, str], tested: dict[str, list[str]]) -> str:
     """No result for an item the grade and sex are not tested on. tested: item -> ["<grade>:<sex>", ...]."""
-    key = F.concat_ws(":", grade, sex)
-    wrong = [value.isNotNull() & ~key.isin(*tested[item]) for item, value in items.items()]
-    return _ok(F.when(grade.isNotNull() & sex.isNotNull(), ~F.greatest(*wrong) if len(wrong) > 1 else ~wrong[0]))
+    key = grade_sex_key(grade, sex)
+    wrong = [f"({value} IS NOT NULL AND NOT {in_list(key, tested[item])})" for item, value in items.items()]
+    return ok(f"CASE WHEN {grade} IS NOT NULL AND {sex} IS NOT NULL THEN NOT ({' OR '.join(wrong)}) END")
 
 
-def plausible_measurements(grade: Column, sex: Column, columns: dict[str, Column], bands: dict) -> Column:
+def plausible_measurements(grade: str, sex: str, columns: dict[str, str], bands: dict) -> str:
     """Every measurement inside its band for the record's grade and sex. bands: item column (or "bmi",
     computed from height_cm and weight_kg) -> {"<grade>:<sex>": [low, high]}. A missing value, grade or
     sex, or a grade and sex the band does not cover, passes."""
-    key = F.concat_ws(":", grade, sex)
+    key = grade_sex_key(grade, sex)
     values = dict(columns)
     if "bmi" in bands:
-        values["bmi"] = columns["weight_kg"] / ((columns["height_cm"] / 100) * (columns["height_cm"] / 100))
+        h = f"CAST({columns['height_cm']} AS DOUBLE)"
+        values["bmi"] = f"(CAST({columns['weight_kg']} AS DOUBLE) / (({h} / 100) * ({h} / 100)))"
     outside = []
     for name, band in bands.items():
-        # one lookup per band and row: key -> [low, high] (a literal map is scanned per lookup)
-        bounds = F.create_map(*[x for k, (lo, hi) in band.items()
-                                for x in (F.lit(k), F.array(F.lit(float(lo)), F.lit(float(hi))))])[key]
-        value = values[name].cast("double")
-        outside.append(F.coalesce((value < bounds[0]) | (value > bounds[1]), F.lit(False)))
-    return ~F.greatest(*outside) if len(outside) > 1 else ~outside[0]
+        value = f"CAST({values[name]} AS DOUBLE)"
+        whens = " ".join(f"WHEN {lit(k)} THEN ({value} < {float(lo)!r} OR {value} > {float(hi)!r})"
+                         for k, (lo, hi) in band.items())
+        outside.append(f"COALESCE(CASE {key} {whens} END, FALSE)")
+    return f"NOT ({' OR '.join(outside)})"
 
 
-_REFERENCE_CACHE: dict[tuple[str, str], list[str]] = {}
+SCHOOL_KNOWN = "__school_known"  # lookup column (joined by the lake): TRUE when the key is in the school register
 
 
-def clear_reference_cache() -> None:
-    """Called at the start of every validation: reference tables change between loads."""
-    _REFERENCE_CACHE.clear()
+def in_register(value: str, known: str) -> str:
+    """Referential integrity: the value is a key of the register (`known`, joined on; none loaded: FALSE)."""
+    return ok(f"CASE WHEN {value} IS NOT NULL THEN {known} END")
 
 
-def reference_keys(entity: str, key: str) -> list[str]:
-    """The keys of silver/<entity> (the reference register, e.g. all 学校标识码). Small: collected once."""
-    if (entity, key) not in _REFERENCE_CACHE:
-        from pyspark.sql import SparkSession
-
-        from edulake import settings
-        from edulake.lake import delta
-
-        target = settings.paths().silver / entity
-        spark = SparkSession.getActiveSession()
-        keys = ([r[0] for r in delta.read(spark, target).select(key).distinct().collect()]
-                if spark is not None and delta.exists(target) else [])
-        _REFERENCE_CACHE[(entity, key)] = sorted(k for k in keys if k is not None)
-    return _REFERENCE_CACHE[(entity, key)]
+ENROLLED = "__enrolled"  # lookup column (joined by the lake): TRUE on the roster, FALSE not, NULL unknown
 
 
-def in_reference(value: Column, entity: str, key: str) -> Column:
-    """Referential integrity: the value is a key of silver/<entity> (no reference loaded: nothing exists)."""
-    keys = reference_keys(entity, key)
-    return _ok(F.when(value.isNotNull(), value.isin(*keys) if keys else F.lit(False)))
-
-
-ENROLLED = "__enrolled"  # lookup column (edulake.quality.lookups): True on the roster, False not, NULL unknown
-
-
-def on_roster(student_no: Column, enrolled: Column) -> Column:
+def on_roster(student_no: str, enrolled: str) -> str:
     """The student is on the enrollment roster of the record's school year. `enrolled` is NULL when that
     year's roster is not loaded at all: unknown, which no rule can call a failure (NULL = satisfied)."""
-    return _ok(F.when(student_no.isNotNull(), enrolled))
+    return ok(f"CASE WHEN {student_no} IS NOT NULL THEN {enrolled} END")

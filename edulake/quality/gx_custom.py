@@ -1,7 +1,8 @@
 """Custom Great Expectations (GX Core 1.x) for the rules of the data standard that GX has no built-in for.
 
 Each is a proper GX custom expectation: a map metric provider whose Spark partial (SparkDFExecutionEngine)
-is the condition in conditions.py, and a ColumnMapExpectation / MulticolumnMapExpectation naming it.
+is the SQL condition in conditions.py (transpiled by the lake's Spark engine, so the rule is written once),
+and a ColumnMapExpectation / MulticolumnMapExpectation naming it.
 Importing this module registers them with GX.
 """
 
@@ -25,7 +26,19 @@ _MULTI_DOMAIN = ("batch_id", "table", "column_list", "row_condition", "condition
 
 
 def _cols(column_list):
-    return [F.col(c) for c in column_list.columns]
+    return list(column_list.columns)
+
+
+def _name(column) -> str:
+    """The column name behind the Column GX passes to a column partial."""
+    return column._jc.toString().strip("`")
+
+
+def _expr(sql: str):
+    """A condition of conditions.py (DuckDB dialect) as a Spark Column."""
+    from edulake.lake.engines.spark import to_spark
+
+    return F.expr(to_spark(f"SELECT {sql}")[len("SELECT "):])
 
 
 # --- code lists -------------------------------------------------------------------------------
@@ -36,12 +49,12 @@ class ColumnValuesInCodeList(ColumnMapMetricProvider):
     @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column, code_list, code_key="code", **kwargs):
         from edulake import standard
-        from edulake.lake import normalise
+        from edulake.quality import normalise
 
         std = standard.load()
         probe = standard.Field(name="value", label="", column="", type="code", required=False, privacy="public",
                                treatment="keep", silver_name="value", codes=code_list, code_key=code_key)
-        return normalise.map_code(column, probe, std).isNotNull()
+        return _expr(f"{normalise.map_code(_name(column), probe, std)} IS NOT NULL")
 
 
 class ExpectColumnValuesToBeInCodeList(ColumnMapExpectation):
@@ -60,7 +73,7 @@ class ColumnValuesGb11643CheckDigit(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column, **kwargs):
-        return C.gb11643_check_digit(column)
+        return _expr(C.gb11643_check_digit(_name(column)))
 
 
 class ExpectColumnValuesToHaveGb11643CheckDigit(ColumnMapExpectation):
@@ -76,7 +89,7 @@ class IdNumberMatchesBirthDate(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list, **kwargs):
-        return C.id_matches_birth_date(*_cols(column_list))
+        return _expr(C.id_matches_birth_date(*_cols(column_list)))
 
 
 class ExpectIdNumberToMatchBirthDate(MulticolumnMapExpectation):
@@ -92,7 +105,7 @@ class IdNumberMatchesSex(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list, **kwargs):
-        return C.id_matches_sex(*_cols(column_list))
+        return _expr(C.id_matches_sex(*_cols(column_list)))
 
 
 class ExpectIdNumberToMatchSex(MulticolumnMapExpectation):
@@ -108,7 +121,7 @@ class StudentNoMatchesIdNumber(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list, **kwargs):
-        return C.student_no_matches_id(*_cols(column_list))
+        return _expr(C.student_no_matches_id(*_cols(column_list)))
 
 
 class ExpectStudentNoToMatchIdNumber(MulticolumnMapExpectation):
@@ -127,7 +140,7 @@ class ColumnPairValuesMap(MulticolumnMapMetricProvider):
     @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list, mapping, **kwargs):
         key, target = _cols(column_list)
-        return C.value_maps_to(key, target, mapping)
+        return _expr(C.value_maps_to(key, target, mapping))
 
 
 class ExpectColumnPairValuesToMap(MulticolumnMapExpectation):
@@ -146,7 +159,7 @@ class PresentWhen(MulticolumnMapMetricProvider):
     @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list, flag_value, **kwargs):
         flag, value = _cols(column_list)
-        return C.present_when(flag, flag_value, value)
+        return _expr(C.present_when(flag, flag_value, value))
 
 
 class ExpectColumnToBePresentWhen(MulticolumnMapExpectation):
@@ -163,7 +176,7 @@ class AbsentHasNoScore(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list, **kwargs):
-        return C.absent_has_no_score(*_cols(column_list))
+        return _expr(C.absent_has_no_score(*_cols(column_list)))
 
 
 class ExpectAbsentToHaveNoScore(MulticolumnMapExpectation):
@@ -180,12 +193,12 @@ class StudentOnRoster(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list, **kwargs):
-        return C.on_roster(*_cols(column_list))
+        return _expr(C.on_roster(*_cols(column_list)))
 
 
 class ExpectStudentToBeOnRoster(MulticolumnMapExpectation):
     """column_list = [学籍号 text, roster flag]: the student is on silver/<roster> for the record's school
-    year. The flag column is joined on by edulake.quality.lookups (by pseudonym token) before validation."""
+    year. The flag column is joined on by the lake (edulake.quality.stage, by pseudonym token) before validation."""
 
     roster: str
     map_metric = "multicolumn_values.student_on_roster"
@@ -199,7 +212,7 @@ class ColumnValuesInReference(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column, reference, key, **kwargs):
-        return C.in_reference(column, reference, key)
+        return _expr(C.in_register(_name(column), C.SCHOOL_KNOWN))
 
 
 class ExpectColumnValuesToExistInReference(ColumnMapExpectation):
@@ -217,7 +230,7 @@ class ColumnValuesSchoolIdentifier(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column, categories, province, **kwargs):
-        return C.school_id_structure(column, categories, province)
+        return _expr(C.school_id_structure(_name(column), categories, province))
 
 
 class ExpectColumnValuesToBeSchoolIdentifier(ColumnMapExpectation):
@@ -235,7 +248,7 @@ class SchoolCategoryMatchesRunningType(MulticolumnMapMetricProvider):
 
     @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list, **kwargs):
-        return C.category_matches_running_type(*_cols(column_list))
+        return _expr(C.category_matches_running_type(*_cols(column_list)))
 
 
 class ExpectSchoolCategoryToMatchRunningType(MulticolumnMapExpectation):
@@ -254,7 +267,7 @@ class FitnessItemsTestedForGrade(MulticolumnMapMetricProvider):
     @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list, tested, **kwargs):
         grade, sex, *items = column_list.columns
-        return C.items_tested_for_grade(F.col(grade), F.col(sex), {c: F.col(c) for c in items}, tested)
+        return _expr(C.items_tested_for_grade(grade, sex, {c: c for c in items}, tested))
 
 
 class ExpectFitnessItemsTestedForGrade(MulticolumnMapExpectation):
@@ -273,7 +286,7 @@ class FitnessMeasurementsPlausible(MulticolumnMapMetricProvider):
     @multicolumn_condition_partial(engine=SparkDFExecutionEngine)
     def _spark(cls, column_list, bands, **kwargs):
         grade, sex, *measured = column_list.columns
-        return C.plausible_measurements(F.col(grade), F.col(sex), {c: F.col(c) for c in measured}, bands)
+        return _expr(C.plausible_measurements(grade, sex, {c: c for c in measured}, bands))
 
 
 class ExpectFitnessMeasurementsToBePlausible(MulticolumnMapExpectation):

@@ -15,7 +15,7 @@ from great_expectations.expectations.registry import get_expectation_impl
 
 from edulake import settings, standard
 from edulake.quality import batch, gx_custom  # noqa: F401  (registers the custom expectations)
-from edulake.quality.checks import NOT_IMPLEMENTED, checks
+from edulake.quality.checks import checks
 from edulake.standard import Standard, Table
 
 GX_SEVERITY = {"error": "critical", "fatal": "critical", "warn": "warning"}
@@ -32,9 +32,8 @@ def table_suite(table: Table, std: Standard) -> ExpectationSuite:
         e = cls(**c.kwargs, severity=GX_SEVERITY[c.severity],
                 meta={"rule": c.rule, "severity": c.severity, "column": c.column})
         expectations.append(e)
-    pending = {r.name: NOT_IMPLEMENTED[r.name] for r in table.rules if r.name in NOT_IMPLEMENTED}
     meta = {"generated_from": "schemas/ (edulake quality generate)", "table": table.qualified_name,
-            "label": table.label, "rules_not_implemented": pending}
+            "label": table.label, "rules_not_implemented": {}}
     return ExpectationSuite(name=suite_name(table), expectations=expectations, meta=meta)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from types import SimpleNamespace
 
 from edulake import settings, standard
 
@@ -91,16 +92,41 @@ def lake_tables(home: Path) -> dict[str, Path]:
     return {str(p.parent.relative_to(lake)): p.parent for p in sorted(lake.rglob("_delta_log"))}
 
 
-def snapshot(spark, home: Path, only: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+_duck = None
+
+
+def duck():
+    """A DuckDB connection that reads Delta (delta_scan): how the tests look into either engine's lake."""
+    global _duck
+    if _duck is None:
+        import duckdb
+
+        from edulake import duckdb_extensions
+
+        _duck = duckdb.connect()
+        duckdb_extensions.load(_duck, "delta")
+        _duck.execute("SET TimeZone = 'UTC'")
+    return _duck
+
+
+def read(path: Path, where: str = "TRUE", columns: str = "*") -> list[SimpleNamespace]:
+    """The rows of a Delta table (attribute access), [] when it does not exist."""
+    if not (Path(path) / "_delta_log").is_dir():
+        return []
+    rel = duck().sql(f"SELECT {columns} FROM delta_scan('{path}') WHERE {where}")
+    return [SimpleNamespace(**dict(zip(rel.columns, r, strict=True))) for r in rel.fetchall()]
+
+
+def snapshot(home: Path, only: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
     """Sorted rows of every Delta table under `home` (or those whose name starts with one of `only`),
     without the columns that record when things ran."""
     out = {}
     for name, path in lake_tables(home).items():
         if only and not name.startswith(only):
             continue
-        df = spark.read.format("delta").load(str(path))
-        cols = [c for c in df.columns if c not in VOLATILE]
-        rows = [tuple(_comparable(v) for v in r) for r in df.select(*cols).collect()]
+        rel = duck().sql(f"SELECT * FROM delta_scan('{path}')")
+        cols = ", ".join(f'"{c}"' for c in rel.columns if c not in VOLATILE)
+        rows = [tuple(_comparable(v) for v in r) for r in duck().sql(f"SELECT {cols} FROM delta_scan('{path}')").fetchall()]
         out[name] = sorted(rows, key=repr)
     return out
 

@@ -1,5 +1,6 @@
-"""Lake ingestion end to end on real Spark and Delta, on the generator's sources with their defects
-(the session's `generated_lake`, shared with the quality tests).
+"""Lake ingestion end to end on the default engine (DuckDB + delta-rs) and real Delta, on the generator's
+sources with their defects (the session's `generated_lake`, shared with the quality tests); the Spark engine
+on a standalone cluster must give the same tables.
 
 Covers: reconciliation of every batch, manifest defects routed to quarantine (or collapsed, or
 normalised), no identifier in clear outside restricted/, reruns as no-ops, bad inputs rejected with
@@ -17,17 +18,17 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from pyspark.sql import functions as F
 
 from edulake import settings, standard
-from edulake.lake import delta, ledger, pipeline, privacy, quarantine, rules, standalone
+from edulake.lake import ledger, pipeline, privacy, quarantine, standalone
+from edulake.quality import checks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _lake_support as support  # noqa: E402
 
-pytestmark = pytest.mark.spark
 # the rules the lake itself applies (the quality tests cover the standard's table rules)
-LAKE_RULES = set(rules.PARSE_RULES) | set(rules.FIELD_RULES) | {"unique_natural_key"}
+LAKE_RULES = {"type", "row_shape", "required", "codes", "pattern", "range", "max_length", "unique_natural_key"}
+assert checks  # the rules above are compiled there
 
 
 @pytest.fixture()
@@ -36,13 +37,13 @@ def lake(generated_lake, monkeypatch):
     return generated_lake
 
 
-def ledger_rows(spark):
-    return {r.batch_id: r for r in ledger.read(spark).collect()}
+def ledger_rows():
+    return {r.batch_id: r for r in support.read(ledger.path())}
 
 
-def test_every_batch_is_loaded_and_reconciles(spark, lake):
+def test_every_batch_is_loaded_and_reconciles(lake):
     assert all(r.ok for r in lake.results), [str(e) for r in lake.results for e in r.errors]
-    rows = ledger_rows(spark)
+    rows = ledger_rows()
     by_file = {f"{r.feed}/{r.source_file}": r for r in rows.values()}
     assert set(by_file) == set(lake.manifest["files"])
     for file, info in lake.manifest["files"].items():
@@ -53,24 +54,24 @@ def test_every_batch_is_loaded_and_reconciles(spark, lake):
         assert r.batch_id == f"{r.feed}-{r.sha256[:16]}" and r.seconds >= 0
 
 
-def test_silver_holds_the_accepted_rows_and_quarantine_the_rejected(spark, lake):
-    rows = ledger_rows(spark)
+def test_silver_holds_the_accepted_rows_and_quarantine_the_rejected(lake):
+    rows = ledger_rows()
     for table in standard.load().tables():
         batches = [r for r in rows.values() if r.table == table.qualified_name]
-        silver = delta.read(spark, lake.paths.silver / table.entity)
-        assert silver.count() == sum(r.rows_accepted for r in batches), table.entity
-        q = quarantine.read(spark, table.feed).where(F.col("table") == table.qualified_name)
-        assert q.select("batch_id", "_row_number").distinct().count() == sum(r.rows_quarantined for r in batches)
+        silver = support.read(lake.paths.silver / table.entity)
+        assert len(silver) == sum(r.rows_accepted for r in batches), table.entity
+        q = support.read(quarantine.path(table.feed), f"\"table\" = '{table.qualified_name}'")
+        assert len({(r.batch_id, r._row_number) for r in q}) == sum(r.rows_quarantined for r in batches)
 
 
 def defects(lake, expect):
     return [d for d in lake.manifest["defects"] if d["expect"] == expect]
 
 
-def test_manifest_defects_land_in_quarantine_with_their_rule(spark, lake):
+def test_manifest_defects_land_in_quarantine_with_their_rule(lake):
     checked = 0
     for feed in standard.load().feeds:
-        found = {(f"{feed}/{r._source_file}", r._row_number, r.rule): r for r in quarantine.read(spark, feed).collect()}
+        found = {(f"{feed}/{r._source_file}", r._row_number, r.rule): r for r in support.read(quarantine.path(feed))}
         for d in defects(lake, "quarantine"):
             if d["feed"] != feed or d["rule"] not in LAKE_RULES:
                 continue
@@ -82,8 +83,8 @@ def test_manifest_defects_land_in_quarantine_with_their_rule(spark, lake):
     assert checked >= 20
 
 
-def test_collapsed_duplicates_are_counted(spark, lake):
-    rows = ledger_rows(spark)
+def test_collapsed_duplicates_are_counted(lake):
+    rows = ledger_rows()
     expected = {}
     for d in defects(lake, "collapse"):
         expected[d["file"]] = expected.get(d["file"], 0) + 1
@@ -91,7 +92,7 @@ def test_collapsed_duplicates_are_counted(spark, lake):
     assert got == expected
 
 
-def test_normalised_values_are_accepted_clean(spark, lake):
+def test_normalised_values_are_accepted_clean(lake):
     std = standard.load()
     quarantined = {(d["file"], d["row"]) for d in defects(lake, "quarantine")}
     normalised = [d for d in defects(lake, "normalise") if (d["file"], d["row"]) not in quarantined]
@@ -99,18 +100,17 @@ def test_normalised_values_are_accepted_clean(spark, lake):
     for d in normalised:
         table = std.table(d["table"])
         field = next(f for f in table.fields if f.column == d["column"])
-        row = (delta.read(spark, lake.paths.silver / table.entity)
-               .where((F.col("_source_file") == Path(d["file"]).name) & (F.col("_row_number") == d["row"]))
-               .collect())
+        name = Path(d["file"]).name.replace("'", "''")
+        row = support.read(lake.paths.silver / table.entity, f"_source_file = '{name}' AND _row_number = {d['row']}")
         assert len(row) == 1, f"normalised row not accepted: {d}"
         if field.in_silver:
-            assert row[0][field.silver_name] is not None, d
+            assert getattr(row[0], field.silver_name) is not None, d
 
 
-def test_tokens_are_keyed_hmac_and_identity_keeps_the_clear_values(spark, lake):
+def test_tokens_are_keyed_hmac_and_identity_keeps_the_clear_values(lake):
     key = privacy.pseudonym_key()
-    identity = {r.token: r for r in delta.read(spark, lake.paths.identity).collect()}
-    enrolled = delta.read(spark, lake.paths.silver / "student_enrollment").collect()
+    identity = {r.token: r for r in support.read(lake.paths.identity)}
+    enrolled = support.read(lake.paths.silver / "student_enrollment")
     assert enrolled and identity
     for r in enrolled:
         clear = identity[r.student_token]
@@ -120,59 +120,64 @@ def test_tokens_are_keyed_hmac_and_identity_keeps_the_clear_values(spark, lake):
     assert sum(1 for r in enrolled if r.guardian_phone) > len(enrolled) // 2
 
 
-def identifier_leaks(spark, table_path: Path, secrets) -> list[str]:
-    """Identifier values of `secrets` (a one-column DataFrame `secret`) found in a Delta table: any cell
-    equal to one, or any 11/18/19-character window of a run of ID-like characters inside a cell (an ID
-    number inside a file name, a phone inside a note). Computed in Spark: the tables are not small."""
-    df = spark.read.format("delta").load(str(table_path))
-    cells = F.array(*[(F.to_json(F.col(c)) if t.startswith(("map", "array", "struct")) else F.col(c).cast("string"))
-                      for c, t in df.dtypes])
-    windows = ("flatten(transform(regexp_extract_all(cell, '[G0-9Xx]{11,}', 0), run -> "
-               "flatten(transform(array(11, 18, 19), w -> "
-               "transform(sequence(1, greatest(length(run) - w + 1, 1)), i -> substring(run, i, w))))))")
-    values = (df.select(F.explode(cells).alias("cell")).where(F.col("cell").isNotNull()).distinct()
-              .select(F.explode(F.array_union(F.array("cell"), F.expr(windows))).alias("value")))
-    hits = values.join(F.broadcast(secrets), values.value == secrets.secret, "left_semi")
-    return [r.value for r in hits.limit(3).collect()]
+def identifier_leaks(table_path: Path) -> list[str]:
+    """Identifier values of the `secrets` relation found in a Delta table: any cell equal to one, or any
+    11/18/19-character window of a run of ID-like characters inside a cell (an ID number inside a file
+    name, a phone inside a note). Computed in DuckDB: the tables are not small."""
+    con = support.duck()
+    cols = con.sql(f"SELECT * FROM delta_scan('{table_path}') LIMIT 0").columns
+    cells = ", ".join(f'CAST(to_json("{c}") AS VARCHAR)' for c in cols)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE cells AS SELECT DISTINCT cell FROM
+        (SELECT unnest([{cells}]) AS cell FROM delta_scan('{table_path}')) WHERE cell IS NOT NULL""")
+    windows = con.sql("""
+        SELECT cell AS value FROM cells
+        UNION SELECT trim(cell, '"') FROM cells
+        UNION SELECT substring(run, i, w) FROM (SELECT unnest(regexp_extract_all(cell, '[G0-9Xx]{11,}')) AS run FROM cells),
+              (SELECT unnest([11, 18, 19]) AS w), range(1, 64) AS r(i)
+        WHERE i <= greatest(length(run) - w + 1, 1)""")
+    hits = con.sql("SELECT value FROM windows SEMI JOIN secrets ON windows.value = secrets.secret LIMIT 3")
+    del windows
+    return [r[0] for r in hits.fetchall()]
 
 
-def test_no_identifier_in_clear_outside_restricted(spark, lake):
-    identity = delta.read(spark, lake.paths.identity)
-    fields = [c for c in privacy.identity_fields(standard.load()) if c in identity.columns]
-    secrets = (identity.select(F.explode(F.array(*[F.col(c).cast("string") for c in fields])).alias("secret"))
-               .where(F.col("secret").isNotNull() & (F.length("secret") >= 2)).distinct().cache())
-    assert secrets.count() >= 1000  # the check below must have real identifiers to look for
+def test_no_identifier_in_clear_outside_restricted(lake):
+    con = support.duck()
+    fields = [c for c in privacy.identity_fields(standard.load())
+              if c in con.sql(f"SELECT * FROM delta_scan('{lake.paths.identity}') LIMIT 0").columns]
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE secrets AS SELECT DISTINCT secret FROM
+        (SELECT unnest([{', '.join(f'CAST("{c}" AS VARCHAR)' for c in fields)}]) AS secret
+         FROM delta_scan('{lake.paths.identity}')) WHERE secret IS NOT NULL AND length(secret) >= 2""")
+    assert con.sql("SELECT count(*) FROM secrets").fetchone()[0] >= 1000  # real identifiers to look for
     tables = support.lake_tables(lake.home)
     outside = {name: p for name, p in tables.items() if not name.startswith("restricted/")}
     assert any(n.startswith("silver/") for n in outside) and "ops/batches" in outside
-    leaks = {name: found for name, p in outside.items() if (found := identifier_leaks(spark, p, secrets))}
+    leaks = {name: found for name, p in outside.items() if (found := identifier_leaks(p))}
     assert not leaks, leaks
     for zone in ("landing", "bronze", "quarantine", "identity"):
         assert (lake.paths.restricted / zone).exists()
     # the scan does find identifiers where they are kept in clear
-    assert identifier_leaks(spark, lake.paths.identity, secrets)
+    assert identifier_leaks(lake.paths.identity)
 
 
-def table_versions(spark, home: Path) -> dict[str, int]:
-    from delta.tables import DeltaTable
+def table_versions(home: Path) -> dict[str, int]:
+    from deltalake import DeltaTable
 
-    return {name: DeltaTable.forPath(spark, str(p)).history(1).first().version
-            for name, p in support.lake_tables(home).items()}
+    return {name: DeltaTable(str(p)).version() for name, p in support.lake_tables(home).items()}
 
 
-def test_ingesting_again_changes_nothing(spark, lake):
-    before = table_versions(spark, lake.home)
+def test_ingesting_again_changes_nothing(lake):
+    before = table_versions(lake.home)
     # the same files again, and the same bytes under another name
     source = lake.paths.inbox / "exam" / SUBSET["exam"][0]
     again = source.with_name(source.stem + "_重发" + source.suffix)
     shutil.copy(source, again)
     try:
-        results = pipeline.ingest_all(spark)
+        results = pipeline.ingest_all()
     finally:
         again.unlink()
     assert all(r.ok and not r.landed and not r.entries for r in results)
     assert again.name in next(r for r in results if r.feed == "exam").unchanged
-    assert table_versions(spark, lake.home) == before
+    assert table_versions(lake.home) == before
 
 
 # --- bad input: a clear error naming the file, and nothing written ---------------------------------
@@ -224,18 +229,18 @@ def assert_nothing_written(home: Path) -> None:
 
 
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_input_is_rejected_naming_the_file(spark, edulake_home, case):
+def test_bad_input_is_rejected_naming_the_file(edulake_home, case):
     name = _bad_file(settings.paths().inbox, case)
     feed = "health" if name.startswith("体测") else "enrollment"
-    result = pipeline.ingest(feed, spark=spark)
+    result = pipeline.ingest(feed)
     assert not result.ok and len(result.errors) == 1
     assert name in str(result.errors[0]) and BAD[case] in str(result.errors[0])
     assert_nothing_written(edulake_home)
-    (entry,) = ledger.read(spark).collect()
+    (entry,) = support.read(ledger.path())
     assert entry.status == "rejected" and name in entry.reason and entry.rows_received == 0
 
 
-def test_cli_exits_non_zero_with_the_reason(spark, edulake_home):
+def test_cli_exits_non_zero_with_the_reason(edulake_home):
     from edulake.cli import main
 
     _bad_file(settings.paths().inbox, "missing_column")
@@ -264,42 +269,40 @@ def copy_subset(lake, home: Path) -> None:
             shutil.copy(path, inbox / feed / path.name)
 
 
-def ingest_in_process(spark, home: Path, feed: str) -> None:
+def ingest_in_process(home: Path, feed: str, engine: str | None = None) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EDULAKE_HOME", str(home))
-        result = pipeline.ingest(feed, spark=spark)
+        result = pipeline.ingest(feed, engine=engine)
     assert result.ok, [str(e) for e in result.errors]
 
 
 @pytest.fixture(scope="module")
-def subset_reference(spark, generated_lake, tmp_path_factory) -> Path:
+def subset_reference(generated_lake, tmp_path_factory) -> Path:
     """A clean in-process ingest of SUBSET: what a crashed-and-rerun or cluster run must reproduce."""
     home = tmp_path_factory.mktemp("subset_reference")
     copy_subset(generated_lake, home)
     for feed in SUBSET:
-        ingest_in_process(spark, home, feed)
+        ingest_in_process(home, feed)
     return home
 
 
-def compare_feed(spark, home: Path, reference: Path, feed: str) -> None:
-    """The tables a feed writes are the same in both homes (run times aside)."""
+def compare_feed(home: Path, reference: Path, feed: str) -> None:
+    """The tables a feed writes are the same in both homes (run times aside), row for row."""
     std = standard.load()
     only = (f"restricted/bronze/{feed}", f"restricted/quarantine/{feed}",
             *[f"silver/{t.entity}" for t in std.feed(feed).tables])
-    got, want = support.snapshot(spark, home, only), support.snapshot(spark, reference, only)
+    got, want = support.snapshot(home, only), support.snapshot(reference, only)
     assert any(n.startswith("silver/") and rows for n, rows in want.items())
     assert set(got) == set(want) and got == want
-    led = [F.col(c) for c in ("batch_id", "status", "rows_received", "rows_accepted", "rows_quarantined",
-                              "rows_collapsed")]
+    led = "batch_id, status, rows_received, rows_accepted, rows_quarantined, rows_collapsed"
 
     def ledger_of(h: Path):
-        return sorted(delta.read(spark, settings.Paths(h).ops / "batches").where(F.col("feed") == feed)
-                      .select(*led).collect())
+        return sorted(tuple(vars(r).values()) for r in support.read(settings.Paths(h).ops / "batches",
+                                                                    f"feed = '{feed}'", led))
 
     assert ledger_of(home) == ledger_of(reference)
-    ids = sorted(delta.read(spark, settings.Paths(home).identity).select("token", "student_no").collect())
-    ref_ids = delta.read(spark, settings.Paths(reference).identity).select("token", "student_no")
-    assert ids and set(ids) == set(ref_ids.collect())
+    ids = {(r.token, r.student_no) for r in support.read(settings.Paths(home).identity)}
+    assert ids and ids == {(r.token, r.student_no) for r in support.read(settings.Paths(reference).identity)}
 
 
 def run_cli(home: Path, *args: str, crash_at: str | None = None) -> subprocess.CompletedProcess:
@@ -312,24 +315,28 @@ def run_cli(home: Path, *args: str, crash_at: str | None = None) -> subprocess.C
 
 
 @pytest.mark.slow
-def test_killed_runs_converge_to_the_clean_run(spark, generated_lake, subset_reference, tmp_path):
+def test_killed_runs_converge_to_the_clean_run(generated_lake, subset_reference, tmp_path):
     home = tmp_path / "crash_home"
     copy_subset(generated_lake, home)
-    ingest_in_process(spark, home, "reference")
+    ingest_in_process(home, "reference")
     for point in ("after_bronze", "before_silver_merge"):
         killed = run_cli(home, CRASH_FEED, crash_at=point)
         assert killed.returncode == -9, killed.stderr[-2000:]
     assert support.lake_tables(home)  # the kills left partial state behind
     finished = run_cli(home, CRASH_FEED)
     assert finished.returncode == 0, finished.stderr[-3000:]
-    compare_feed(spark, home, subset_reference, CRASH_FEED)
+    compare_feed(home, subset_reference, CRASH_FEED)
 
 
 @pytest.mark.slow
-def test_standalone_cluster_matches_local_mode(spark, generated_lake, subset_reference, tmp_path):
+@pytest.mark.spark
+def test_standalone_cluster_matches_the_embedded_engine(generated_lake, subset_reference, tmp_path):
+    """The Spark engine on a standalone cluster writes the same tables as the DuckDB engine (run in
+    process for `subset_reference`): the reference data by the Spark engine in local mode, the exam feed
+    by spark-submit on the cluster."""
     home = tmp_path / "cluster_home"
     copy_subset(generated_lake, home)
-    ingest_in_process(spark, home, "reference")
+    ingest_in_process(home, "reference", engine="spark")
     with standalone.start(tmp_path / "cluster", cores=1, memory="2g") as cluster:
         cmd = standalone.submit_command("ingest", CRASH_FEED, master=cluster.master_url)
         env = standalone.job_env({"EDULAKE_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"})
@@ -337,4 +344,4 @@ def test_standalone_cluster_matches_local_mode(spark, generated_lake, subset_ref
         run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
         assert run.returncode == 0, run.stderr[-3000:]
         assert "app-" in run.stderr  # the job ran as an application of the standalone master
-    compare_feed(spark, home, subset_reference, CRASH_FEED)
+    compare_feed(home, subset_reference, CRASH_FEED)

@@ -1,0 +1,99 @@
+"""The embedded engine: DuckDB runs the lake's SQL in process, delta-rs writes the Delta tables.
+
+DuckDB reads Delta with its delta extension (from the duckdb-extension-delta wheel: nothing downloads)
+but cannot MERGE, so every write goes through edulake.lake.tables (delta-rs). Intermediate relations
+are DuckDB temp tables, spilled (with the clear identifiers they hold) only inside the restricted zone.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from edulake import duckdb_extensions, settings
+from edulake.lake import tables
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self) -> None:
+        self._con = None
+        self._home = None
+
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        home = settings.home()
+        if self._con is None or self._home != home:  # tests move EDULAKE_HOME between lakes
+            scratch = settings.paths().restricted / "tmp" / "duckdb"
+            scratch.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(config={"temp_directory": str(scratch),
+                                         "memory_limit": os.environ.get("EDULAKE_DUCKDB_MEMORY", "6GB"),
+                                         "preserve_insertion_order": "false"})
+            duckdb_extensions.load(con, "delta")
+            con.execute("SET TimeZone = 'UTC'")
+            self._con, self._home = con, home
+        return self._con
+
+    # --- relations --------------------------------------------------------------------------------
+    def register_delta(self, name: str, path: Path, where: str | None = None, columns: list[str] | None = None,
+                       empty: pa.Schema | None = None) -> None:
+        """A view `name` over the Delta table (filtered); an empty relation of `empty` when it does not exist."""
+        if not tables.exists(path):
+            self.con.register(f"__empty_{name}", empty.empty_table())
+            self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS SELECT * FROM "__empty_{name}"')
+            return
+        cols = ", ".join(f'"{c}"' for c in columns) if columns else "*"
+        sql = f"SELECT {cols} FROM delta_scan('{_quote(path)}')" + (f" WHERE {where}" if where else "")
+        self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
+
+    def register_arrow(self, name: str, data: pa.Table) -> None:
+        """In-memory rows as the relation `name` (tests, small lookups)."""
+        self.con.register(f"__arrow_{name}", data)
+        self.view(name, f'SELECT * FROM "__arrow_{name}"')
+
+    def view(self, name: str, sql: str) -> None:
+        self.con.execute(f'CREATE OR REPLACE TEMP VIEW "{name}" AS {sql}')
+
+    def materialize(self, name: str, sql: str) -> None:
+        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+
+    def drop(self, *names: str) -> None:
+        for n in names:
+            kinds = self.con.execute("SELECT table_type FROM information_schema.tables WHERE table_name = ? "
+                                     "AND table_schema = 'main' AND table_catalog = 'temp'", [n]).fetchall()
+            for (kind,) in kinds:
+                self.con.execute(f'DROP {"VIEW" if kind == "VIEW" else "TABLE"} IF EXISTS "{n}"')
+
+    def rows(self, sql: str) -> list[dict]:
+        rel = self.con.sql(sql)
+        return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
+
+    def arrow(self, sql: str) -> pa.Table:
+        return self.con.sql(sql).fetch_arrow_table()
+
+    # --- writes -----------------------------------------------------------------------------------
+    def bronze_append(self, path: Path, files: list[Path], batch_ids: list[str], schema: pa.Schema) -> None:
+        """Landed rows (rows.parquet) -> bronze: these batches' rows replaced in one commit, streamed."""
+        listed = ", ".join(f"'{_quote(f)}'" for f in files)
+        cols = ", ".join(f'"{n}"' for n in schema.names if n != "_ingested_at")
+        reader = self.con.sql(f"SELECT {cols}, current_timestamp AS _ingested_at FROM read_parquet([{listed}])"
+                              ).to_arrow_reader(1 << 17)
+        tables.replace_where(path, reader, schema, "_batch_id", batch_ids)
+
+    def replace_batches(self, path: Path, sql: str, schema: pa.Schema, column: str, batch_ids: list[str]) -> None:
+        tables.replace_where(path, self.arrow(sql), schema, column, batch_ids)
+
+    def merge(self, path: Path, sql: str, schema: pa.Schema, keys: list[str], update_condition: str | None = None,
+              update_set: dict[str, str] | None = None, partition_by: list[str] | None = None) -> None:
+        tables.merge(path, self.arrow(sql), schema, keys, update_condition, update_set, partition_by)
+
+    def ensure(self, path: Path, schema: pa.Schema, partition_by: list[str] | None = None) -> None:
+        tables.ensure(path, schema, partition_by)
+
+
+def _quote(path) -> str:
+    return str(path).replace("'", "''")

@@ -1,0 +1,116 @@
+"""Delta tables through delta-rs (`deltalake`): no JVM. The embedded engine writes every table this way,
+and both engines keep the small operational tables (the batch ledger, ops/quality) this way, so those have
+one implementation.
+
+Every write is one Delta commit: a reader sees all of it or none of it; a process killed mid-write leaves
+only unreferenced files, and re-running the same write converges. A concurrent commit by another writer
+(feeds ingest in parallel) is retried.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TypeVar
+
+import pyarrow as pa
+
+R = TypeVar("R")
+# delta-rs cannot read tables with the deletion-vectors reader feature: never let a writer turn them on
+PROPERTIES = {"delta.enableDeletionVectors": "false"}
+
+
+def exists(path: Path) -> bool:
+    return (Path(path) / "_delta_log").is_dir()
+
+
+def in_list(column: str, values: Iterable) -> str:
+    """A predicate `column IN (...)` over literal strings or numbers (batch ids, years: safe values)."""
+    quoted = ", ".join(str(v) if isinstance(v, int) else "'" + str(v).replace("'", "''") + "'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def with_retry(action: Callable[[], R], attempts: int = 8) -> R:
+    from deltalake.exceptions import CommitFailedError
+
+    for attempt in range(attempts):
+        try:
+            return action()
+        except CommitFailedError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1) + random.random())
+    raise AssertionError("unreachable")
+
+
+def ensure(path: Path, schema: pa.Schema, partition_by: list[str] | None = None) -> None:
+    if exists(path):
+        return
+    from deltalake import write_deltalake
+
+    Path(path).mkdir(parents=True, exist_ok=True)
+    with_retry(lambda: exists(path) or write_deltalake(str(path), schema.empty_table(), mode="append",
+                                                       partition_by=partition_by or None,
+                                                       configuration=PROPERTIES))
+
+
+def _conform(data, schema: pa.Schema):
+    """The data cast to the table's schema (column order and types), as a table or a stream."""
+    if isinstance(data, pa.RecordBatchReader):
+        return pa.RecordBatchReader.from_batches(schema, (b.select(schema.names).cast(schema) for b in data))
+    return data.select(schema.names).cast(schema)
+
+
+def append(path: Path, data, schema: pa.Schema, partition_by: list[str] | None = None) -> None:
+    from deltalake import write_deltalake
+
+    ensure(path, schema, partition_by)
+    with_retry(lambda: write_deltalake(str(path), _conform(data, schema), mode="append"))
+
+
+def replace_where(path: Path, data, schema: pa.Schema, column: str, values: list) -> None:
+    """Atomically replace the rows whose `column` is in `values` with `data` (one commit)."""
+    from deltalake import write_deltalake
+
+    ensure(path, schema)
+    with_retry(lambda: write_deltalake(str(path), _conform(data, schema), mode="overwrite",
+                                       predicate=in_list(column, values)))
+
+
+def merge(path: Path, data: pa.Table, schema: pa.Schema, keys: list[str], update_condition: str | None = None,
+          update_set: dict[str, str] | None = None, partition_by: list[str] | None = None) -> None:
+    """MERGE `data` into the table on `keys` (one commit; source keys unique). With a partition column the
+    predicate names the partitions the data touches, so only their files are read and rewritten."""
+    from deltalake import DeltaTable
+
+    ensure(path, schema, partition_by)
+    data = _conform(data, schema)
+    on = [f"t.`{k}` = s.`{k}`" for k in keys]
+    for p in partition_by or []:
+        values = sorted(v for v in set(data.column(p).to_pylist()) if v is not None)
+        if values:
+            on.append(in_list(f"t.`{p}`", values))
+
+    def run() -> None:
+        builder = DeltaTable(str(path)).merge(data, predicate=" AND ".join(on), source_alias="s", target_alias="t")
+        if update_set is not None:
+            builder = builder.when_matched_update(updates=update_set, predicate=update_condition)
+        else:
+            builder = builder.when_matched_update_all(predicate=update_condition)
+        builder.when_not_matched_insert_all().execute()
+
+    if data.num_rows:
+        with_retry(run)
+
+
+def query(path: Path, sql: str, name: str = "t") -> list[dict]:
+    """Run `sql` over the Delta table at `path`, registered as `name`; [] when the table does not exist.
+    (QueryBuilder: DeltaTable.to_pyarrow_table() can abort the process at exit on this stack.)"""
+    if not exists(path):
+        return []
+    from deltalake import DeltaTable, QueryBuilder
+
+    reader = QueryBuilder().register(name, DeltaTable(str(path))).execute(sql)
+    return pa.table(reader.read_all()).to_pylist()

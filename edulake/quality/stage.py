@@ -1,0 +1,153 @@
+"""The validation and routing of a load as SQL (one dialect, see sql.py): what both engines run.
+
+Relations the engine provides (edulake.lake.engines):
+  bronze_batches   _batch_id, _source_file, _row_number, _raw (map header -> raw text), _shape_error
+  school_register  school_id                   (silver/school's keys; empty when not loaded)
+  roster           student_token, school_year  (silver/student_enrollment; empty when not loaded)
+and materialises, in order:
+  typed    lineage, `__text_<field>` folded text, `<field>` typed value, lookup columns
+  checked  typed + `__c<i>` (TRUE = the row fails check i) + `_collapsed` (exact duplicate in its batch)
+  staged   checked + `_conflict` (natural key repeated with other content), `_status`
+           (accepted | quarantined | collapsed) and `_warnings` (array of "rule:column")
+Batch-level (fatal) failures are decided between `checked` and `staged` (batch.py) and passed in.
+Every row ends in exactly one status; quarantine gets one row per (rejected row, failure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edulake.quality import checks as K
+from edulake.quality import conditions as C
+from edulake.quality import normalise
+from edulake.quality.sql import concat, ident, lit
+from edulake.standard import Standard, Table
+
+LINEAGE = ("_batch_id", "_source_file", "_row_number")
+ROSTER = "student_enrollment"  # silver entity of the enrollment roster (student_enrolled joins on it)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A table's compiled validation: its checks (row rules, parse checks first) in column order __c0.."""
+    table: Table
+    checks: tuple[K.Check, ...]
+    suite: tuple[K.Check, ...]  # the checks the GX suite declares (reported even when nothing fails)
+
+    def column(self, check: K.Check) -> str:
+        return f"__c{self.checks.index(check)}"
+
+
+def compile_table(table: Table, std: Standard, table_rules: bool = True) -> Program:
+    suite = tuple(K.checks(table, std, table_rules=table_rules))
+    return Program(table, tuple(K.parse_checks(table)) + suite, suite)
+
+
+def _key(table: Table) -> list[str]:
+    return [ident(n) for n in table.natural_key]
+
+
+def _raw(column: str) -> str:
+    return f"_raw[{lit(column)}]"
+
+
+def typed_sql(program: Program, std: Standard, batch_ids: list[str], token_sql) -> str:
+    """`typed` from bronze_batches (+ lookups). `token_sql(expr)` is the pseudonym of a value (privacy)."""
+    table = program.table
+    seq = " ".join(f"WHEN {lit(b)} THEN {i}" for i, b in enumerate(batch_ids))
+    texts = ", ".join(f"{normalise.fold(_raw(f.column))} AS {K.text(f.name)}" for f in table.fields)
+    typed = ", ".join(f"CAST({normalise.typed_value(K.text(f.name), f, std)} AS {normalise.sql_type(f)}) AS {ident(f.name)}"
+                      for f in table.fields)
+    base = (f"SELECT _batch_id, _source_file, _row_number, _raw, _shape_error, CASE _batch_id {seq} END AS _seq, "
+            f"{texts} FROM bronze_batches")
+    sql = f"SELECT *, {typed} FROM ({base}) AS b"
+    names = {r.name for r in table.rules}
+    if "school_exists" in names:
+        sql = (f"SELECT t.*, s.school_id IS NOT NULL AS {C.SCHOOL_KNOWN} FROM ({sql}) AS t "
+               f"LEFT JOIN (SELECT DISTINCT school_id FROM school_register) AS s ON t.{K.text('school_id')} = s.school_id")
+    if "student_enrolled" in names:
+        token = token_sql(f"t.{ident('student_no')}")
+        sql = (f"SELECT t.*, CASE WHEN r.student_token IS NOT NULL THEN TRUE WHEN y.school_year IS NOT NULL THEN FALSE END "
+               f"AS {C.ENROLLED} FROM ({sql}) AS t "
+               f"LEFT JOIN (SELECT DISTINCT school_year FROM roster) AS y ON t.school_year = y.school_year "
+               f"LEFT JOIN (SELECT DISTINCT student_token, school_year FROM roster) AS r "
+               f"ON r.student_token = {token} AND r.school_year = t.school_year")
+    return sql
+
+
+def checked_sql(program: Program) -> str:
+    """`checked` from `typed`: one boolean per check (a shape-error row fails only row_shape) and duplicates."""
+    flags = ", ".join(f"(_shape_error IS NULL AND {c.unexpected()}) AS {program.column(c)}" for c in program.checks)
+    raw_values = ", ".join(_raw(c) for c in program.table.columns)
+    partition = ", ".join(["_batch_id", *_key(program.table), "_shape_error", raw_values])
+    collapsed = f"row_number() OVER (PARTITION BY {partition} ORDER BY _row_number) > 1 AS _collapsed"
+    return f"SELECT *, {flags}, {collapsed} FROM typed"
+
+
+def staged_sql(program: Program, fatal_batches: list[str]) -> str:
+    """`staged` from `checked`: validity, natural-key conflicts, status and warnings."""
+    errors = [program.column(c) for c in program.checks if c.severity == "error"]
+    invalid = " OR ".join(["_shape_error IS NOT NULL", *errors,
+                           f"_batch_id IN ({', '.join(lit(b) for b in fatal_batches)})" if fatal_batches else "FALSE"])
+    valid = f"SELECT *, NOT _collapsed AND NOT ({invalid}) AS _valid FROM checked"
+    key = ", ".join(["_batch_id", *_key(program.table)])
+    conflict = (f"SELECT *, _valid AND count(CASE WHEN _valid THEN 1 END) OVER (PARTITION BY {key}) > 1 AS _conflict "
+                f"FROM ({valid}) AS v")
+    warns = [f"CASE WHEN {program.column(c)} THEN {lit(c.rule + ':' + (c.column or ''))} END"
+             for c in program.checks if c.severity == "warn"]
+    warnings = (f"list_filter([{', '.join(warns)}], x -> x IS NOT NULL)" if warns else "CAST([] AS VARCHAR[])")
+    status = ("CASE WHEN _collapsed THEN 'collapsed' WHEN NOT _valid OR _conflict THEN 'quarantined' "
+              "ELSE 'accepted' END")
+    return f"SELECT *, {status} AS _status, {warnings} AS _warnings FROM ({conflict}) AS k"
+
+
+def counts_sql() -> str:
+    return ("SELECT _batch_id, count(*) AS received, "
+            "sum(CASE WHEN _status = 'accepted' THEN 1 ELSE 0 END) AS accepted, "
+            "sum(CASE WHEN _status = 'quarantined' THEN 1 ELSE 0 END) AS quarantined, "
+            "sum(CASE WHEN _status = 'collapsed' THEN 1 ELSE 0 END) AS collapsed FROM staged GROUP BY _batch_id")
+
+
+def failure_counts_sql(program: Program) -> str:
+    """Per batch: rows evaluated (not collapsed) and rows failing each check, shape and key conflict."""
+    sums = ", ".join(f"sum(CASE WHEN {program.column(c)} THEN 1 ELSE 0 END) AS {program.column(c)}"
+                     for c in program.checks)
+    return (f"SELECT _batch_id, count(*) AS evaluated, {sums}, "
+            f"sum(CASE WHEN _shape_error IS NOT NULL THEN 1 ELSE 0 END) AS __shape, "
+            f"sum(CASE WHEN _conflict THEN 1 ELSE 0 END) AS __conflict "
+            f"FROM staged WHERE _status <> 'collapsed' GROUP BY _batch_id")
+
+
+UNIQUE_KEY = K.Check("unique_natural_key", "error", None, None, "expect_compound_columns_to_be_unique", {}, "TRUE")
+
+
+def quarantine_sql(program: Program, fatal: dict[str, list[tuple[str, str]]], feed: str, table_name: str) -> str:
+    """One row per (quarantined row, failure): quarantine's columns."""
+    table = program.table
+    where = "_status = 'quarantined'"
+
+    def select(rule, column, severity, reason, expectation, condition, source="staged"):
+        return (f"SELECT {lit(feed)} AS feed, {lit(table_name)} AS \"table\", _batch_id AS batch_id, _source_file, "
+                f"_row_number, {lit(rule)} AS rule, CAST({lit(column)} AS VARCHAR) AS \"column\", {lit(severity)} AS severity, "
+                f"{reason} AS reason, CAST({lit(expectation)} AS VARCHAR) AS expectation, _raw AS raw, "
+                f"current_timestamp AS quarantined_at FROM {source} WHERE {where} AND {condition}")
+
+    parts = [select("row_shape", None, "error", concat("_source_file", "' 第'", "CAST(_row_number AS VARCHAR)",
+                                                        "'行: '", "_shape_error"),
+                    K.ROW_SHAPE.expectation, "_shape_error IS NOT NULL")]
+    parts += [select(c.rule, c.column, c.severity, K.reason(table, c), c.expectation, program.column(c))
+              for c in program.checks]
+    key_columns = ", ".join(table.field(n).column for n in table.natural_key)
+    on = " AND ".join(f"s.{k} = g.{k}" for k in ["_batch_id", *_key(table)])
+    rows = (f"SELECT s.*, g.__rows FROM staged AS s JOIN (SELECT _batch_id, {', '.join(_key(table))}, "
+            f"array_to_string(list_sort(list(_row_number)), ',') AS __rows FROM staged WHERE _conflict "
+            f"GROUP BY _batch_id, {', '.join(_key(table))}) AS g ON {on}")
+    reason = concat("_source_file", "' 第'", "CAST(_row_number AS VARCHAR)",
+                    lit(f"行: 自然键 ({key_columns}) 在本批次中重复且内容不同，涉及第 "), "__rows",
+                    lit(" 行 (natural key duplicated in the batch with different content)"))
+    parts.append(select(UNIQUE_KEY.rule, key_columns, "error", reason, UNIQUE_KEY.expectation, "_conflict",
+                        source=f"({rows}) AS c"))
+    for batch_id, failures in fatal.items():
+        parts += [select(rule, None, "fatal", lit(message), None, f"_batch_id = {lit(batch_id)}")
+                  for rule, message in failures]
+    return " UNION ALL ".join(parts)
