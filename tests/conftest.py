@@ -34,7 +34,7 @@ def edulake_home(tmp_path, monkeypatch) -> Path:
 @pytest.fixture(scope="session")
 def spark(session_home):
     """The one SparkSession of the test run (real Spark, real Delta jars)."""
-    from edulake.lake.spark import get_spark
+    from edulake.lake.engines.spark.session import get_spark
 
     session = get_spark("edulake-tests")
     yield session

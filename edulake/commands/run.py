@@ -12,6 +12,7 @@ Airflow is left running, so the UI stays reachable; `edulake airflow stop` ends 
 
 from __future__ import annotations
 
+import os
 import time
 
 import click
@@ -35,11 +36,16 @@ STYLE = {"success": "green", "failed": "red", "running": "yellow", "queued": "cy
 @click.option("--timeout", default=3 * 3600, show_default=True, type=int, help="每个 DAG 运行的等待上限 (秒)")
 @click.option("--cockpit/--no-cockpit", default=True, show_default=True,
               help="构建后部署并启动领导驾驶舱 (Superset, its own environment) on 127.0.0.1")
+@click.option("--engine", type=click.Choice(("duckdb", "spark")), default=None,
+              help="湖引擎 lake engine for the ingest tasks (default: EDULAKE_ENGINE, else duckdb; "
+                   "read when Airflow starts)")
 def run(scale: float, seed: int, generate: bool, port: int | None, stop_after: bool, timeout: int,
-        cockpit: bool) -> None:
+        cockpit: bool, engine: str | None) -> None:
     """端到端运行: 生成 → Airflow 入湖 (每个数据源一个 DAG) → dbt 构建 → 打印访问地址。"""
     from edulake.orchestration import names, server
 
+    if engine:
+        os.environ["EDULAKE_ENGINE"] = engine
     console = Console()
     paths = settings.paths()
     started = time.monotonic()

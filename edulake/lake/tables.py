@@ -13,9 +13,10 @@ import random
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import pyarrow as pa
+if TYPE_CHECKING:  # pyarrow is imported where it is used: DAG files import this module at parse time
+    import pyarrow as pa
 
 R = TypeVar("R")
 # delta-rs cannot read tables with the deletion-vectors reader feature: never let a writer turn them on
@@ -58,6 +59,8 @@ def ensure(path: Path, schema: pa.Schema, partition_by: list[str] | None = None)
 
 def _conform(data, schema: pa.Schema):
     """The data cast to the table's schema (column order and types), as a table or a stream."""
+    import pyarrow as pa
+
     if isinstance(data, pa.RecordBatchReader):
         return pa.RecordBatchReader.from_batches(schema, (b.select(schema.names).cast(schema) for b in data))
     return data.select(schema.names).cast(schema)
@@ -110,7 +113,17 @@ def query(path: Path, sql: str, name: str = "t") -> list[dict]:
     (QueryBuilder: DeltaTable.to_pyarrow_table() can abort the process at exit on this stack.)"""
     if not exists(path):
         return []
+    import pyarrow as pa
     from deltalake import DeltaTable, QueryBuilder
 
     reader = QueryBuilder().register(name, DeltaTable(str(path))).execute(sql)
     return pa.table(reader.read_all()).to_pylist()
+
+
+def version(path: Path) -> int | None:
+    """The table's current Delta version, None when it does not exist."""
+    if not exists(path):
+        return None
+    from deltalake import DeltaTable
+
+    return DeltaTable(str(path)).version()

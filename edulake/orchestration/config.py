@@ -77,6 +77,13 @@ def admin_password() -> str:
     return wanted
 
 
+def engine_name() -> str:
+    """EDULAKE_ENGINE (duckdb by default); read without importing the lake (DAG files import this module)."""
+    from edulake.lake.engines import name
+
+    return name()
+
+
 def airflow_env(port_: int | None = None, airflow_home: Path | None = None) -> dict[str, str]:
     """Every setting of the embedded Airflow, as AIRFLOW__* variables (they win over airflow.cfg)."""
     paths = settings.paths()
@@ -88,6 +95,7 @@ def airflow_env(port_: int | None = None, airflow_home: Path | None = None) -> d
     path_var = os.environ.get("PATH", "")
     return {
         "EDULAKE_HOME": str(paths.home),
+        "EDULAKE_ENGINE": engine_name(),  # the lake engine every ingest task runs on
         "AIRFLOW_HOME": str(home),
         # `airflow standalone`/the scheduler start subprocesses named `airflow`: the venv's bin must be on PATH
         "PATH": path_var if venv_bin in path_var.split(os.pathsep) else f"{venv_bin}{os.pathsep}{path_var}",

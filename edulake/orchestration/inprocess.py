@@ -1,7 +1,7 @@
 """Running DAGs inside this process with `dag.test()` (tests, debugging): no scheduler, no api-server.
 
 Call config.apply() before anything imports airflow. Tasks run here, in this process, so they share
-its Spark session (edulake.lake.spark.get_spark is process-wide).
+its Spark session (edulake.lake.engines.spark.session.get_spark is process-wide).
 """
 
 from __future__ import annotations

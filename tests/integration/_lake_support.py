@@ -83,7 +83,8 @@ def write_xlsx(path: Path, header: list[str], records: list[dict]) -> Path:
 
 
 # columns whose values are times of the run, not results of it
-VOLATILE = {"_ingested_at", "_loaded_at", "quarantined_at", "_updated_at", "started_at", "finished_at", "seconds"}
+VOLATILE = {"_ingested_at", "_loaded_at", "quarantined_at", "_updated_at", "started_at", "finished_at", "seconds",
+            "run_at", "logged_at"}
 
 
 def lake_tables(home: Path) -> dict[str, Path]:

@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from edulake import settings, standard
-from edulake.lake import ledger, pipeline, privacy, quarantine, standalone
+from edulake.lake import ledger, pipeline, privacy, quarantine
+from edulake.lake.engines.spark import standalone
 from edulake.quality import checks
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -228,11 +229,13 @@ def assert_nothing_written(home: Path) -> None:
         assert not zone.exists() or not any(zone.rglob("*.parquet")), zone
 
 
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
 @pytest.mark.parametrize("case", sorted(BAD))
-def test_bad_input_is_rejected_naming_the_file(edulake_home, case):
+def test_bad_input_is_rejected_naming_the_file(edulake_home, case, engine):
+    """The same clear rejection on both engines (landing reads the file before any engine work)."""
     name = _bad_file(settings.paths().inbox, case)
     feed = "health" if name.startswith("体测") else "enrollment"
-    result = pipeline.ingest(feed)
+    result = pipeline.ingest(feed, engine=engine)
     assert not result.ok and len(result.errors) == 1
     assert name in str(result.errors[0]) and BAD[case] in str(result.errors[0])
     assert_nothing_written(edulake_home)

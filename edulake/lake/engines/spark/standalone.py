@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edulake import settings
-from edulake.lake.spark import delta_jars
+from edulake.lake.engines.spark.session import delta_jars
 
 
 def pyspark_bin(name: str) -> Path:

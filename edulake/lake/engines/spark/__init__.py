@@ -1,6 +1,6 @@
 """The scale-out engine: the same lake SQL (DuckDB dialect, edulake.quality.sql) transpiled to Spark SQL
 by sqlglot and run by PySpark; the big tables written by delta-spark. For a city that outgrows one machine
-(EDULAKE_SPARK_MASTER selects a cluster, see edulake.lake.spark)."""
+(EDULAKE_SPARK_MASTER selects a cluster, see session.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from edulake.lake import delta, tables
+from edulake.lake import tables
+from edulake.lake.engines.spark import delta
 
 
 @lru_cache(maxsize=512)
@@ -42,7 +43,7 @@ class SparkEngine:
 
     @property
     def spark(self):
-        from edulake.lake.spark import get_spark
+        from edulake.lake.engines.spark.session import get_spark
 
         return get_spark("edulake-lake")
 
