@@ -32,7 +32,7 @@ def ingest(feed: str | None, files: tuple[str, ...], all_feeds: bool, step: str,
         raise click.UsageError("--all takes no FILES")
     console = Console(stderr=True)
     feeds = pipeline.feed_order() if all_feeds else [feed]
-    errors, moved = [], []
+    errors, moved, warnings = [], [], []
     chosen = engines.name(engine)
     with console.status(f"启动引擎 {chosen} ...") as status:
         lake_engine = engines.get(chosen)
@@ -46,8 +46,11 @@ def ingest(feed: str | None, files: tuple[str, ...], all_feeds: bool, step: str,
             result = run_step(step, name, list(files) or None, lake_engine, on_event)
             errors += result.errors
             moved += result.entries
+            warnings += result.warnings
     if moved:
         _summary(console, moved)
+    for w in warnings:
+        console.print(f"[yellow]警告[/yellow] {escape(w)}")
     if errors:
         for e in errors:
             console.print(f"[red]拒收[/red] {escape(str(e))}")

@@ -45,6 +45,7 @@ class FeedResult:
     unchanged: list[str] = field(default_factory=list)  # files already ingested: no-op
     entries: list[ledger.Entry] = field(default_factory=list)  # final ledger entries of batches this run moved
     errors: list[IngestError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # accepted, but worth a look (e.g. another encoding)
 
     @property
     def ok(self) -> bool:
@@ -89,6 +90,10 @@ def run_landing(engine, feed: str, files: list[str | Path] | None = None,
             new_entries.append(_entry(batch, "landed", rows_received=batch.rows))
             result.landed.append(batch.batch_id)
             _say(on_event, f"落地 {batch.source_file} -> {batch.batch_id} ({batch.rows} 行)")
+            warning = encoding_warning(batch)
+            if warning:
+                result.warnings.append(warning)
+                _say(on_event, f"警告 (warning) {warning}")
         else:  # the same bytes again, maybe under another name: reported under the name it arrived as
             arrived = Path(name).name
             same = "" if arrived == batch.source_file else f" = {batch.source_file}"
@@ -97,6 +102,18 @@ def run_landing(engine, feed: str, files: list[str | Path] | None = None,
     ledger.record((new_entries if record_landed else []) + [e for e in rejected if e is not None])
     faults.crash_point("after_landing")
     return result
+
+
+def encoding_warning(batch: LandedBatch) -> str | None:
+    """A file read in another encoding than its table declares (a GBK export saved as UTF-8): accepted,
+    since strict decoding proved the text, but the source system's export setting has changed."""
+    declared = standard.load().table(batch.table).encoding
+    if not batch.encoding or not declared or batch.encoding.replace("-sig", "") == declared.lower():
+        return None
+    if declared.lower() in ("gbk", "gb2312", "gb18030") and batch.encoding == "gb18030":
+        return None
+    return (f"{batch.source_file}: 声明编码 {declared.upper()}，实际为 {batch.encoding.upper()} "
+            f"(declared {declared}, read as {batch.encoding}; recorded in the ledger)")
 
 
 def _rejected_entry(feed: str, name, error: IngestError) -> ledger.Entry | None:

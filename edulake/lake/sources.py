@@ -94,7 +94,7 @@ def _decode(name: str, data: bytes, declared: str) -> tuple[str, str]:
     if declared in ("gbk", "gb2312", "gb18030"):
         if not data.isascii():
             try:
-                return data.decode("utf-8-sig"), "utf-8"
+                return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
             except UnicodeDecodeError:
                 pass
         codec = "gb18030"  # superset of GBK: rare name characters exported by newer systems decode too

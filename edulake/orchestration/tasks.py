@@ -94,6 +94,8 @@ def ingest(feed: str, work: dict) -> dict:
     pipeline.run_silver(engine, feed, on_event=say, result=result)
     summary = summarise(feed, result)
     log.info("%s: 入库 %d 个批次, 拒收 %d 个", feed, len(summary["loaded"]), len(summary["rejected"]))
+    for warning in summary["warnings"]:
+        log.warning("警告 (warning): %s", warning)
     return summary
 
 
@@ -118,7 +120,8 @@ def summarise(feed: str, result) -> dict:
         except IngestError:
             pass
         rejected.append({"batch_id": batch_id, "file": error.file, "reason": str(error)})
-    return {"feed": feed, "loaded": loaded, "rejected": rejected, "unchanged": list(result.unchanged)}
+    return {"feed": feed, "loaded": loaded, "rejected": rejected, "unchanged": list(result.unchanged),
+            "warnings": list(result.warnings)}
 
 
 def check_rejections(summary: dict) -> None:

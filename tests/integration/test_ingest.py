@@ -348,3 +348,24 @@ def test_standalone_cluster_matches_the_embedded_engine(generated_lake, subset_r
         assert run.returncode == 0, run.stderr[-3000:]
         assert "app-" in run.stderr  # the job ran as an application of the standalone master
     compare_feed(home, subset_reference, CRASH_FEED)
+
+
+def test_a_gbk_file_arriving_as_utf8_with_bom_is_accepted_and_the_encoding_recorded(session_home, edulake_home):
+    header, rows = support.rows("enrollment.roster", 3)
+    name = "学籍名册_2024_110101.csv"
+    support.write_csv(settings.paths().inbox / "enrollment" / name, header, rows, "utf-8-sig")
+    result = pipeline.ingest("enrollment")
+    assert result.ok, [str(e) for e in result.errors]
+    assert len(result.warnings) == 1 and name in result.warnings[0] and "UTF-8-SIG" in result.warnings[0]
+    (entry,) = support.read(ledger.path())
+    assert entry.status == "loaded" and entry.encoding == "utf-8-sig" and entry.rows_received == 3
+
+
+def test_a_long_value_is_quoted_cut_in_the_reason_and_kept_whole_in_raw(session_home, edulake_home):
+    header, rows = support.rows("enrollment.roster", 2)
+    rows[1]["出生日期"] = "9" * 100_000  # not a date, and far too long to quote whole
+    support.write_csv(settings.paths().inbox / "enrollment" / "学籍名册_2024_110101.csv", header, rows, "gbk")
+    pipeline.ingest("enrollment")
+    (hit,) = [r for r in support.read(quarantine.path("enrollment")) if r.rule == "type"]
+    assert len(hit.reason) < 400 and "100000" in hit.reason and hit._row_number == 2
+    assert hit.raw["出生日期"] == "9" * 100_000
