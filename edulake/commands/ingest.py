@@ -25,6 +25,7 @@ def ingest(feed: str | None, files: tuple[str, ...], all_feeds: bool, step: str,
     """
     from edulake.lake import engines, pipeline
     from edulake.lake.jobs import run_step
+    from edulake.lake.locks import FeedBusy
 
     if all_feeds == bool(feed):
         raise click.UsageError("give a FEED or --all")
@@ -43,7 +44,10 @@ def ingest(feed: str | None, files: tuple[str, ...], all_feeds: bool, step: str,
 
         for name in feeds:
             status.update(f"{name} ...")
-            result = run_step(step, name, list(files) or None, lake_engine, on_event)
+            try:
+                result = run_step(step, name, list(files) or None, lake_engine, on_event)
+            except FeedBusy as e:
+                raise click.ClickException(str(e)) from None
             errors += result.errors
             moved += result.entries
             warnings += result.warnings

@@ -109,7 +109,9 @@ def landed_batches(feed: str) -> list[LandedBatch]:
     if not folder.is_dir():
         return []
     found = [read_manifest(p) for p in folder.iterdir() if (p / MANIFEST).exists()]
-    return sorted(found, key=lambda b: (b.landed_at, b.batch_id))
+    # landing takes inbox files in name order, so within one second the name keeps that order: two runs of
+    # the same files give the same batch order (the newest batch wins a MERGE)
+    return sorted(found, key=lambda b: (b.landed_at, b.source_file, b.batch_id))
 
 
 def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:

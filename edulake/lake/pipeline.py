@@ -33,6 +33,7 @@ from edulake.lake.landing import (
     resolve_inbox_file,
     sha256_of,
 )
+from edulake.lake.locks import feed_lock
 
 Events = Callable[[str], None] | None
 MAX_ROWS_PER_SILVER_RUN = int(os.environ.get("EDULAKE_SILVER_MAX_ROWS", 4_000_000))
@@ -76,6 +77,13 @@ def run_landing(engine, feed: str, files: list[str | Path] | None = None,
     same process runs bronze next: a landed batch without an entry is still picked up)."""
     standard.load().feed(feed)  # unknown feed: fail before touching anything
     result = result or FeedResult(feed)
+    with feed_lock(feed):
+        _land_files(feed, files, on_event, result, record_landed)
+    faults.crash_point("after_landing")
+    return result
+
+
+def _land_files(feed: str, files, on_event: Events, result: FeedResult, record_landed: bool) -> None:
     known = ledger.statuses(feed)
     new_entries, rejected = [], []
     for name in (files if files is not None else inbox_files(feed)):
@@ -100,8 +108,6 @@ def run_landing(engine, feed: str, files: list[str | Path] | None = None,
             result.unchanged.append(arrived)
             _say(on_event, f"已接收过 {arrived}{same} ({batch.batch_id}, {known[batch.batch_id]}): 跳过")
     ledger.record((new_entries if record_landed else []) + [e for e in rejected if e is not None])
-    faults.crash_point("after_landing")
-    return result
 
 
 def encoding_warning(batch: LandedBatch) -> str | None:
@@ -136,6 +142,11 @@ def _pending(feed: str, statuses: tuple[str | None, ...], batch_ids: list[str] |
 def run_bronze(engine, feed: str, batch_ids: list[str] | None = None,
                on_event: Events = None) -> list[str]:
     """Append landed batches not yet in bronze (one commit). Returns their batch ids."""
+    with feed_lock(feed):
+        return _bronze(engine, feed, batch_ids, on_event)
+
+
+def _bronze(engine, feed: str, batch_ids: list[str] | None, on_event: Events) -> list[str]:
     pending = _pending(feed, (None, "landed"), batch_ids)
     if not pending:
         return []
@@ -151,13 +162,18 @@ def run_silver(engine, feed: str, batch_ids: list[str] | None = None,
     """Validate bronze batches and load them into silver, table by table in the standard's order."""
     std = standard.load()
     result = result or FeedResult(feed)
+    with feed_lock(feed):
+        _silver(engine, std, feed, batch_ids, on_event, result)
+    return result
+
+
+def _silver(engine, std, feed: str, batch_ids: list[str] | None, on_event: Events, result: FeedResult) -> None:
     pending = _pending(feed, ("bronze",), batch_ids)
     for table in std.feed(feed).tables:
         batches = [b for b in pending if b.table == table.qualified_name]
         for group in silver_groups(batches):
             _say(on_event, f"silver/{table.entity}: {len(group)} 个批次, {sum(b.rows for b in group)} 行")
             _load_group(engine, std, table, group, result)
-    return result
 
 
 def silver_groups(batches: list) -> list[list]:

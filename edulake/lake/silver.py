@@ -95,8 +95,7 @@ def validate(engine, std: Standard, table: Table, batch_ids: list[str], with_qua
     engine.view("typed", stage.typed_sql(program, std, batch_ids, lambda v: privacy.hmac_sql(v, key)))
     engine.materialize("checked", stage.checked_sql(program))
     fatal = batch_failures(engine, std, table, batch_ids) if with_quality else {}
-    engine.materialize("staged", stage.staged_sql(program, list(fatal)))
-    engine.drop("checked")
+    engine.view("staged", stage.staged_sql(program, list(fatal)))
     counts = _counts(engine, batch_ids, fatal)
     if with_quality:
         ops_quality.record_summary(table, program, engine.rows(stage.failure_counts_sql(program)), batch_ids, fatal)

@@ -82,19 +82,34 @@ def replace_where(path: Path, data, schema: pa.Schema, column: str, values: list
                                        predicate=in_list(column, values)))
 
 
+def holds_rows_in(path: Path, partitions: dict[str, list]) -> bool:
+    """Whether the table has data files in these partitions (all of it when `partitions` is empty): from the
+    Delta log alone. A MERGE into partitions that hold nothing is an append."""
+    from deltalake import DeltaTable
+
+    filters = [(column, "in", [str(v) for v in values]) for column, values in partitions.items()]
+    return bool(DeltaTable(str(path)).file_uris(partition_filters=filters or None))
+
+
 def merge(path: Path, data: pa.Table, schema: pa.Schema, keys: list[str], update_condition: str | None = None,
           update_set: dict[str, str] | None = None, partition_by: list[str] | None = None) -> None:
     """MERGE `data` into the table on `keys` (one commit; source keys unique). With a partition column the
-    predicate names the partitions the data touches, so only their files are read and rewritten."""
-    from deltalake import DeltaTable
+    predicate names the partitions the data touches, so only their files are read and rewritten; when those
+    partitions hold nothing yet (a new school year), the data is appended."""
+    from deltalake import DeltaTable, write_deltalake
 
     ensure(path, schema, partition_by)
     data = _conform(data, schema)
+    if not data.num_rows:
+        return
     on = [f"t.`{k}` = s.`{k}`" for k in keys]
-    for p in partition_by or []:
-        values = sorted(v for v in set(data.column(p).to_pylist()) if v is not None)
+    touched = {p: sorted(v for v in set(data.column(p).to_pylist()) if v is not None) for p in partition_by or []}
+    for p, values in touched.items():
         if values:
             on.append(in_list(f"t.`{p}`", values))
+    if not holds_rows_in(path, touched):
+        with_retry(lambda: write_deltalake(str(path), data, mode="append"))
+        return
 
     def run() -> None:
         builder = DeltaTable(str(path)).merge(data, predicate=" AND ".join(on), source_alias="s", target_alias="t")
@@ -104,8 +119,7 @@ def merge(path: Path, data: pa.Table, schema: pa.Schema, keys: list[str], update
             builder = builder.when_matched_update_all(predicate=update_condition)
         builder.when_not_matched_insert_all().execute()
 
-    if data.num_rows:
-        with_retry(run)
+    with_retry(run)
 
 
 def query(path: Path, sql: str, name: str = "t") -> list[dict]:

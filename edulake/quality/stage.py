@@ -7,7 +7,8 @@ Relations the engine provides (edulake.lake.engines):
 and materialises, in order:
   typed    lineage, `__text_<field>` folded text, `<field>` typed value, lookup columns
   checked  typed + `__c<i>` (TRUE = the row fails check i) + `_collapsed` (exact duplicate in its batch)
-  staged   checked + `_conflict` (natural key repeated with other content), `_status`
+           + `_key_conflict` (natural key repeated with other content among valid rows)
+  staged   (a view) checked + the batch rules' verdict: `_valid`, `_conflict`, `_status`
            (accepted | quarantined | collapsed) and `_warnings` (array of "rule:column")
 Batch-level (fatal) failures are decided between `checked` and `staged` (batch.py) and passed in.
 Every row ends in exactly one status; quarantine gets one row per (rejected row, failure).
@@ -76,29 +77,32 @@ def typed_sql(program: Program, std: Standard, batch_ids: list[str], token_sql) 
 
 
 def checked_sql(program: Program) -> str:
-    """`checked` from `typed`: one boolean per check (a shape-error row fails only row_shape) and duplicates."""
+    """`checked` from `typed`: one boolean per check (a shape-error row fails only row_shape), exact duplicates
+    within a batch (`_collapsed`), row validity before batch rules and natural-key conflicts among valid rows.
+    Materialised once; `staged` is a view over it (a fatal batch only changes statuses)."""
+    table = program.table
     flags = ", ".join(f"(_shape_error IS NULL AND {c.unexpected()}) AS {program.column(c)}" for c in program.checks)
-    raw_values = ", ".join(_raw(c) for c in program.table.columns)
-    partition = ", ".join(["_batch_id", *_key(program.table), "_shape_error", raw_values])
+    raw_values = ", ".join(_raw(c) for c in table.columns)
+    partition = ", ".join(["_batch_id", *_key(table), "_shape_error", raw_values])
     collapsed = f"row_number() OVER (PARTITION BY {partition} ORDER BY _row_number) > 1 AS _collapsed"
-    return f"SELECT *, {flags}, {collapsed} FROM typed"
+    errors = [program.column(c) for c in program.checks if c.severity == "error"]
+    invalid = " OR ".join(["_shape_error IS NOT NULL", *errors])
+    valid = f"SELECT *, NOT _collapsed AND NOT ({invalid}) AS _row_valid FROM (SELECT *, {flags}, {collapsed} FROM typed) AS f"
+    key = ", ".join(["_batch_id", *_key(table)])
+    return (f"SELECT *, _row_valid AND count(CASE WHEN _row_valid THEN 1 END) OVER (PARTITION BY {key}) > 1 "
+            f"AS _key_conflict FROM ({valid}) AS v")
 
 
 def staged_sql(program: Program, fatal_batches: list[str]) -> str:
-    """`staged` from `checked`: validity, natural-key conflicts, status and warnings."""
-    errors = [program.column(c) for c in program.checks if c.severity == "error"]
-    invalid = " OR ".join(["_shape_error IS NOT NULL", *errors,
-                           f"_batch_id IN ({', '.join(lit(b) for b in fatal_batches)})" if fatal_batches else "FALSE"])
-    valid = f"SELECT *, NOT _collapsed AND NOT ({invalid}) AS _valid FROM checked"
-    key = ", ".join(["_batch_id", *_key(program.table)])
-    conflict = (f"SELECT *, _valid AND count(CASE WHEN _valid THEN 1 END) OVER (PARTITION BY {key}) > 1 AS _conflict "
-                f"FROM ({valid}) AS v")
+    """`staged` from `checked`: the batch rules' verdict, status and warnings (scalar: a view suffices)."""
+    fatal = f"_batch_id IN ({', '.join(lit(b) for b in fatal_batches)})" if fatal_batches else "FALSE"
     warns = [f"CASE WHEN {program.column(c)} THEN {lit(c.rule + ':' + (c.column or ''))} END"
              for c in program.checks if c.severity == "warn"]
     warnings = (f"list_filter([{', '.join(warns)}], x -> x IS NOT NULL)" if warns else "CAST([] AS VARCHAR[])")
     status = ("CASE WHEN _collapsed THEN 'collapsed' WHEN NOT _valid OR _conflict THEN 'quarantined' "
               "ELSE 'accepted' END")
-    return f"SELECT *, {status} AS _status, {warnings} AS _warnings FROM ({conflict}) AS k"
+    judged = f"SELECT *, _row_valid AND NOT ({fatal}) AS _valid, _key_conflict AND NOT ({fatal}) AS _conflict FROM checked"
+    return f"SELECT *, {status} AS _status, {warnings} AS _warnings FROM ({judged}) AS k"
 
 
 def counts_sql() -> str:

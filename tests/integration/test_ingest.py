@@ -369,3 +369,19 @@ def test_a_long_value_is_quoted_cut_in_the_reason_and_kept_whole_in_raw(session_
     (hit,) = [r for r in support.read(quarantine.path("enrollment")) if r.rule == "type"]
     assert len(hit.reason) < 400 and "100000" in hit.reason and hit._row_number == 2
     assert hit.raw["出生日期"] == "9" * 100_000
+
+
+def test_a_second_ingest_of_the_same_feed_waits_then_fails_clearly(session_home, edulake_home):
+    from edulake.lake.locks import feed_lock
+
+    header, rows = support.rows("enrollment.roster", 2)
+    support.write_csv(settings.paths().inbox / "enrollment" / "学籍名册_2024_110101.csv", header, rows, "gbk")
+    with feed_lock("enrollment"):
+        env = {**standalone.job_env({"EDULAKE_HOME": str(edulake_home)}), "EDULAKE_LOCK_WAIT": "1"}
+        second = subprocess.run([sys.executable, "-m", "edulake.cli", "ingest", "enrollment"], env=env,
+                                capture_output=True, text=True, timeout=300)
+    assert second.returncode != 0
+    assert "another ingest of 'enrollment' holds its lock" in second.stderr + second.stdout
+    assert "Traceback" not in second.stderr
+    assert not support.read(ledger.path())  # it wrote nothing
+    assert pipeline.ingest("enrollment").landed  # once the first is done, the same run goes through

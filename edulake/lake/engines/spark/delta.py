@@ -88,17 +88,24 @@ def ensure_table(spark: SparkSession, path: Path, schema: T.StructType, partitio
 def upsert(source: DataFrame, path: Path, keys: list[str], update_condition: str | None = None,
            update_set: dict[str, str] | None = None, partition_by: list[str] | None = None) -> None:
     """MERGE `source` into the table at `path` on `keys` (one commit). Source keys must be unique. With a
-    partition column the predicate names the partitions the source touches (only their files are rewritten)."""
+    partition column the predicate names the partitions the source touches (only their files are rewritten);
+    when those partitions hold nothing yet, the source is appended."""
     from delta.tables import DeltaTable
 
     spark = source.sparkSession
     ensure_table(spark, path, source.schema, partition_by)
+    from edulake.lake.tables import holds_rows_in
+
     conditions = [f"t.`{k}` = s.`{k}`" for k in keys]
-    for p in partition_by or []:
-        values = sorted(r[0] for r in source.select(p).distinct().collect() if r[0] is not None)
+    touched = {p: sorted(r[0] for r in source.select(p).distinct().collect() if r[0] is not None)
+               for p in partition_by or []}
+    for p, values in touched.items():
         if values:
             conditions.append(in_list(f"t.`{p}`", values))
     on = " AND ".join(conditions)
+    if not holds_rows_in(path, touched):  # a new partition (school year): nothing to match, append
+        with_retry(lambda: source.write.format("delta").mode("append").save(str(path)))
+        return
 
     def merge() -> None:
         builder = DeltaTable.forPath(spark, str(path)).alias("t").merge(source.alias("s"), on)
