@@ -242,11 +242,14 @@ def download(request: Request, table: str, file_id: str, tok: str = Query(..., m
     t = _table(table)
     if not all(c in "0123456789abcdef" for c in file_id) or len(file_id) != 32:
         raise web.bad_request("malformed file id")
+    issued_to = web.verifier.by_id(tok)
     try:
         signing.check(t.name, file_id, tok, exp, sig)
+    except signing.ExpiredError as e:
+        request.state.token = issued_to  # genuinely issued: the audit names whom to
+        raise web.forbidden(str(e)) from None
     except signing.SignatureError as e:
         raise web.forbidden(str(e)) from None
-    issued_to = web.verifier.by_id(tok)
     if issued_to is None or issued_to.status() != "active":
         raise web.forbidden(f"the token this URL was issued to is {issued_to.status() if issued_to else 'unknown'}")
     request.state.token = issued_to

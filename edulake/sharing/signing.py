@@ -15,7 +15,11 @@ from edulake.sharing import config
 
 
 class SignatureError(Exception):
-    pass
+    """Not a URL this server issued (altered, or malformed)."""
+
+
+class ExpiredError(SignatureError):
+    """A URL this server issued, past its expiry."""
 
 
 def _mac(table: str, file_id: str, token_id: str, expires: int) -> str:
@@ -38,4 +42,4 @@ def check(table: str, file_id: str, token_id: str, expires: str, sig: str) -> No
     if not hmac.compare_digest(_mac(table, file_id, token_id, exp), sig or ""):
         raise SignatureError("bad signature: the URL was altered or was not issued by this server")
     if exp < time.time():
-        raise SignatureError("the file URL has expired: query the table again for fresh URLs")
+        raise ExpiredError("the file URL has expired: query the table again for fresh URLs")

@@ -48,6 +48,15 @@ def authenticate(request: Request) -> tokens.Token:
     return token
 
 
+def _presented(request: Request) -> tokens.Token | None:
+    """The valid token a request carried, for the audit of requests refused before the handler looked
+    (e.g. a validation error)."""
+    try:
+        return verifier.verify(request.headers.get("authorization"))
+    except tokens.TokenError:
+        return None
+
+
 def note(request: Request, action: str | None = None, resource: str | None = None, rows: int | None = None,
          **detail) -> None:
     """What the handler did, for the audit row the middleware writes."""
@@ -89,7 +98,7 @@ def install(app: FastAPI, channel: str, default_action: Callable[[Request], str]
         finally:
             status = response.status_code if response is not None else 500
             if not request.url.path.endswith(("/health", "/openapi.json")) and "/catalog" not in request.url.path:
-                token = getattr(request.state, "token", None)
+                token = getattr(request.state, "token", None) or _presented(request)
                 state = request.state
                 detail = getattr(state, "audit_detail", None)
                 buffer.add(audit.Entry(
