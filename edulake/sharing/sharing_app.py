@@ -26,7 +26,9 @@ MAX_PAGE = 1000
 
 app = FastAPI(title="edulake Delta Sharing", version="1", lifespan=web.audited,
               description="Delta Sharing protocol server: one share per district (区级共享), `city` for 市教委.")
-app.state.audit = web.install(app, "sharing", lambda r: f"{r.method} {r.url.path.removeprefix(PREFIX)}")
+# the audit's action is the endpoint's name (list_shares, query_table, download …), whatever the outcome
+app.state.audit = web.install(app, "sharing", lambda r: r.scope["route"].name if r.scope.get("route")
+                              else f"{r.method} {r.url.path}")
 index = shares.Index()
 
 
@@ -111,7 +113,6 @@ def health():
 @app.get(PREFIX + "/shares")
 def list_shares(request: Request, max_results: int | None = MaxResults, page_token: str | None = PageToken):
     token = web.authenticate(request)
-    web.note(request, "list_shares")
     return _page([{"name": token.share, "id": token.share}], max_results, page_token)
 
 
@@ -119,7 +120,7 @@ def list_shares(request: Request, max_results: int | None = MaxResults, page_tok
 def get_share(request: Request, share: str):
     token = web.authenticate(request)
     share = _share(token, share)
-    web.note(request, "get_share", share)
+    web.note(request, resource=share)
     return {"share": {"name": share, "id": share}}
 
 
@@ -128,7 +129,7 @@ def list_schemas(request: Request, share: str, max_results: int | None = MaxResu
                  page_token: str | None = PageToken):
     token = web.authenticate(request)
     share = _share(token, share)
-    web.note(request, "list_schemas", share)
+    web.note(request, resource=share)
     return _page([{"name": config.SCHEMA_NAME, "share": share}], max_results, page_token)
 
 
@@ -142,7 +143,7 @@ def list_tables(request: Request, share: str, schema: str, max_results: int | No
                 page_token: str | None = PageToken):
     token = web.authenticate(request)
     share, _ = _share(token, share), _schema(schema)
-    web.note(request, "list_tables", f"{share}.{schema}")
+    web.note(request, resource=f"{share}.{schema}")
     return _page(_table_items(share), max_results, page_token)
 
 
@@ -151,7 +152,7 @@ def list_all_tables(request: Request, share: str, max_results: int | None = MaxR
                     page_token: str | None = PageToken):
     token = web.authenticate(request)
     share = _share(token, share)
-    web.note(request, "list_all_tables", share)
+    web.note(request, resource=share)
     return _page(_table_items(share), max_results, page_token)
 
 
@@ -173,7 +174,7 @@ def _capabilities() -> dict[str, str]:
 @app.get(PREFIX + "/shares/{share}/schemas/{schema}/tables/{table}/version")
 def table_version(request: Request, share: str, schema: str, table: str):
     _token, share, t, snap = _resolve(request, share, schema, table)
-    web.note(request, "version", f"{share}.{t.name}")
+    web.note(request, resource=f"{share}.{t.name}")
     return Response(status_code=200, headers={"Delta-Table-Version": str(snap.version), **_capabilities()})
 
 
@@ -192,7 +193,7 @@ def _ndjson(lines: list[dict], version: int) -> Response:
 @app.get(PREFIX + "/shares/{share}/schemas/{schema}/tables/{table}/metadata")
 def table_metadata(request: Request, share: str, schema: str, table: str):
     _token, share, t, snap = _resolve(request, share, schema, table)
-    web.note(request, "metadata", f"{share}.{t.name}")
+    web.note(request, resource=f"{share}.{t.name}")
     return _ndjson(_head_lines(snap), snap.version)
 
 
@@ -232,7 +233,7 @@ def query_table(request: Request, share: str, schema: str, table: str, body: Ann
             "url": f"{base}{PREFIX}/files/{t.name}/{f.id}?{qs}", "id": f.id,
             "partitionValues": {shares.PARTITION: f.district}, "size": f.size,
             "stats": json.dumps({"numRecords": f.rows})}})
-    web.note(request, "query", f"{share}.{t.name}", rows=sum(f.rows for f in files), files=len(files))
+    web.note(request, resource=f"{share}.{t.name}", rows=sum(f.rows for f in files), files=len(files))
     return _ndjson(lines, snap.version)
 
 
@@ -265,7 +266,7 @@ def download(request: Request, table: str, file_id: str, tok: str = Query(..., m
     if allowed is not None and f.district not in allowed:  # cannot happen for a URL we signed: belt and braces
         raise web.forbidden("this file is outside your share")
     ranged = request.headers.get("range")
-    web.note(request, "file", f"{issued_to.share}.{t.name}", rows=None if ranged else f.rows,
+    web.note(request, resource=f"{issued_to.share}.{t.name}", rows=None if ranged else f.rows,
              **({"range": ranged} if ranged else {}))
     return FileResponse(f.path, media_type="application/octet-stream", content_disposition_type="attachment",
                         filename=f"{file_id}.parquet")

@@ -145,6 +145,14 @@ class Verifier:
     def by_id(self, token_id: str) -> Token | None:
         return self._current().get(token_id)
 
+    def identify(self, authorization: str | None) -> Token | None:
+        """The token record a header genuinely names (hash checked), active or not: the audit's `who` for
+        refused requests, e.g. with an expired or revoked token."""
+        clear = (authorization or "").partition(" ")[2].strip()
+        parts = clear.split("_")
+        token = self._current().get(parts[1]) if len(parts) >= 3 and clear.startswith(PREFIX) else None
+        return token if token and hmac.compare_digest(token.sha256, _hash(clear)) else None
+
     def verify(self, authorization: str | None) -> Token:
         if not authorization:
             raise TokenError("missing bearer token: send 'Authorization: Bearer edl_…'")

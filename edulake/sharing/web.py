@@ -49,12 +49,9 @@ def authenticate(request: Request) -> tokens.Token:
 
 
 def _presented(request: Request) -> tokens.Token | None:
-    """The valid token a request carried, for the audit of requests refused before the handler looked
-    (e.g. a validation error)."""
-    try:
-        return verifier.verify(request.headers.get("authorization"))
-    except tokens.TokenError:
-        return None
+    """The token a request genuinely carried (even expired or revoked), for the audit of requests refused
+    before or by authentication."""
+    return verifier.identify(request.headers.get("authorization"))
 
 
 def note(request: Request, action: str | None = None, resource: str | None = None, rows: int | None = None,
