@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
 
 import duckdb
 
@@ -21,6 +22,9 @@ class Warehouse:
         self._stamp: tuple | None = None
         self._generation = 0
         self._sql: dict[str, str] = {}
+        # answers per published file: the warehouse is immutable until the next publish, so a repeated
+        # question is answered from memory (bounded, least recently used out)
+        self._answers: OrderedDict[tuple, tuple[list[dict], int]] = OrderedDict()
 
     def _check(self) -> None:
         path = settings.paths().warehouse
@@ -32,8 +36,10 @@ class Warehouse:
         if stamp != self._stamp:
             with self._lock:
                 if stamp != self._stamp:
-                    self._con = duckdb.connect(str(path), read_only=True)
+                    # one thread per query: requests run side by side, each small
+                    self._con = duckdb.connect(str(path), read_only=True, config={"threads": 1})
                     self._stamp, self._sql = stamp, {}
+                    self._answers.clear()
                     self._generation += 1
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -56,6 +62,24 @@ class Warehouse:
     def page(self, t: catalog.SharedTable, filters: dict[str, object], districts: list[str] | None,
              page: int, page_size: int, extra: tuple[str, list] | None = None) -> tuple[list[dict], int]:
         """One page of rows matching `filters` (column = value) within `districts`, and the total."""
+        self._check()
+        key = (self._generation, t.name, tuple(sorted(filters.items())), tuple(districts or ()),
+               districts is None, page, page_size, extra[0] if extra else None, tuple(extra[1]) if extra else ())
+        with self._lock:
+            hit = self._answers.get(key)
+            if hit is not None:
+                self._answers.move_to_end(key)
+                return [dict(i) for i in hit[0]], hit[1]
+        answer = self._query(t, filters, districts, page, page_size, extra)
+        with self._lock:
+            self._answers[key] = answer
+            while len(self._answers) > self.MAX_ANSWERS:
+                self._answers.popitem(last=False)
+        return [dict(i) for i in answer[0]], answer[1]
+
+    MAX_ANSWERS = 4096
+
+    def _query(self, t, filters, districts, page, page_size, extra) -> tuple[list[dict], int]:
         where, params = [], []
         if districts is not None:
             where.append(f"district_code in ({', '.join('?' for _ in districts)})")
