@@ -27,6 +27,11 @@ def api_port() -> int:
     return int(os.environ.get("EDULAKE_API_PORT", DEFAULT_API_PORT))
 
 
+def workers() -> int:
+    """uvicorn worker processes per server (EDULAKE_SERVE_WORKERS): one per core by default."""
+    return int(os.environ.get("EDULAKE_SERVE_WORKERS", os.cpu_count() or 1))
+
+
 def home() -> Path:
     """$EDULAKE_HOME/sharing: the shared Delta tables, pid files and server logs."""
     return settings.paths().home / "sharing"

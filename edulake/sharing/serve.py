@@ -71,7 +71,7 @@ def start(name: str, port: int, host: str = "127.0.0.1", timeout: float = 60) ->
     config.home().mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "EDULAKE_HOME": str(settings.paths().home)}
     cmd = [sys.executable, "-m", "uvicorn", svc.module, "--host", host, "--port", str(port),
-           "--no-access-log", "--timeout-graceful-shutdown", "10"]
+           "--no-access-log", "--timeout-graceful-shutdown", "10", "--workers", str(config.workers())]
     with open(svc.log_file(), "ab") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=settings.REPO_ROOT,
                                 start_new_session=True)
