@@ -193,12 +193,14 @@ def health():
 def schools(request: Request, tok: Auth, district: DistrictQ = None, stage: StageQ = None,
             q: Annotated[str | None, Query(min_length=1, max_length=50, description="学校名称包含")] = None,
             page: PageQ = 1, page_size: SizeQ = 50):
-    extra = None
+    conditions, params = [], []
     if stage:
-        extra = ("position(? in stages) > 0", [stage])
+        conditions.append("position(? in stages) > 0")
+        params.append(stage)
     if q:
-        extra = (f"{extra[0]} and " if extra else "") + "position(? in school_name) > 0", \
-            ([*extra[1]] if extra else []) + [q]
+        conditions.append("position(? in school_name) > 0")
+        params.append(q)
+    extra = (" and ".join(conditions), params) if conditions else None
     return _page(request, "dim_school", {}, _scope(tok, district), page, page_size, extra)
 
 

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 import pyarrow as pa
 
+from edulake import settings
 from edulake.sharing import arrowio, catalog, config
 from edulake.sharing.extract import open_warehouse
 
@@ -62,14 +63,11 @@ def publish() -> dict[str, str]:
     finally:
         con.close()
     _fingerprints_file().write_text(json.dumps(known, indent=1, sort_keys=True))
-    stamp = settings_stamp()
-    (root / "source.json").write_text(json.dumps({"warehouse_mtime_ns": stamp}))
+    (root / "source.json").write_text(json.dumps({"warehouse_mtime_ns": _warehouse_stamp()}))
     return outcome
 
 
-def settings_stamp() -> int:
-    from edulake import settings
-
+def _warehouse_stamp() -> int:
     return settings.paths().warehouse.stat().st_mtime_ns
 
 
@@ -78,7 +76,7 @@ def stale() -> bool:
     src = config.delta_root() / "source.json"
     if not src.exists() or any(not (table_path(t.name) / "_delta_log").is_dir() for t in catalog.TABLES):
         return True
-    return json.loads(src.read_text()).get("warehouse_mtime_ns") != settings_stamp()
+    return json.loads(src.read_text()).get("warehouse_mtime_ns") != _warehouse_stamp()
 
 
 @dataclass(frozen=True)

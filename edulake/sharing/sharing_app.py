@@ -33,8 +33,8 @@ index = shares.Index()
 
 
 def _district_sets() -> dict[str, set[str]]:
-    """district -> its codes in the data (current + legacy), from the shared dim table's partitions is not
-    enough (a district with no school yet); the standard's code list is the authority."""
+    """district -> its codes in the data (its own and the legacy codes merged into it), from the standard's
+    district code list: the partitions a district share may see."""
     from edulake import standard
 
     out: dict[str, set[str]] = {}
