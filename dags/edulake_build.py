@@ -2,7 +2,7 @@
 
 Scheduled on the silver Assets: any ingest DAG that loads a batch triggers it.
 
-    wait_for_ingest ─► check_silver ─► dbt_build (emits the warehouse Asset)
+    wait_for_ingest ─► check_silver ─► dbt_build (emits the warehouse Asset) ─► share_extracts
 
 wait_for_ingest  waits while any ingest DAG run is queued or running, so a burst of feeds (as in
                  `edulake run`) gives one build over all of them, not one per feed. Polls every 60 s in
@@ -16,6 +16,8 @@ dbt_build        one task: `dbt build` (models, contracts, tests) on DuckDB into
                  dbt's own log and run_results show per-model results, and a rerun after a fix is one click;
                  a task per model would start ~100 processes and open the single-writer DuckDB file
                  from each.
+share_extracts   the 16 district packages ($EDULAKE_HOME/extracts/) and the Delta Sharing tables from the
+                 warehouse just published (edulake.sharing.publish; unchanged data changes no byte).
 
 The work lives in edulake.orchestration.tasks and edulake.warehouse; this file only wires it.
 """
@@ -76,6 +78,12 @@ with DAG(
         callbacks.record_success(get_current_context(), detail)
         return detail
 
+    @task(task_id=names.SHARE_TASK, pool=names.HEAVY_POOL, execution_timeout=timedelta(hours=1))
+    def share_extracts(built: dict) -> dict:
+        from edulake.sharing import publish  # imported when the task runs, not when the DAG is parsed
+
+        return publish.publish_all()
+
     checked = check_silver()
     wait_for_ingest() >> checked
-    dbt_build(checked)
+    share_extracts(dbt_build(checked))

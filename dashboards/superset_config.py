@@ -49,6 +49,11 @@ LANGUAGES = {"zh": {"flag": "cn", "name": "简体中文"}, "en": {"flag": "us", 
 CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
 DATA_CACHE_CONFIG = CACHE_CONFIG
 ROW_LIMIT = 50000
+# SQL Lab (admins, and city analysts given the sql_lab role): bounded results and run time
+SQL_MAX_ROW = 10000
+DISPLAY_MAX_ROW = 10000
+SQLLAB_TIMEOUT = 60
+SQLLAB_ASYNC_TIME_LIMIT_SEC = 60
 # The DuckDB connection can read local files through SQL: only admins get SQL Lab (see the roles).
 WTF_CSRF_ENABLED = True
 SESSION_COOKIE_SAMESITE = "Lax"

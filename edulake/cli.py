@@ -22,6 +22,10 @@ COMMANDS = {
     "airflow": ("edulake.orchestration.cli:airflow_group", "Airflow：启动、触发、查看"),
     "superset": ("edulake.superset.cli:superset", "领导驾驶舱（Superset）：部署、启动"),
     "bench": ("edulake.bench.cli:bench", "基准测试：分阶段计时与内存"),
+    "extract": ("edulake.sharing.cli:extract", "区级共享数据包：Parquet、CSV、manifest"),
+    "token": ("edulake.sharing.cli:token", "共享与数据服务的访问令牌：create | list | revoke"),
+    "serve": ("edulake.sharing.cli:serve", "启动共享服务（Delta Sharing）与数据服务 API；serve stop 停止"),
+    "sql": ("edulake.sharing.cli:sql", "DuckDB CLI 只读打开已发布数仓"),
 }
 
 

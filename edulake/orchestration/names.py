@@ -19,6 +19,7 @@ INGEST_TASK = "ingest"
 PUBLISH_SILVER_TASK = "publish_silver"
 CHECK_REJECTIONS_TASK = "check_rejections"
 BUILD_TASK = "dbt_build"
+SHARE_TASK = "share_extracts"
 
 
 def ingest_dag_id(feed: str) -> str:

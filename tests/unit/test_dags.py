@@ -85,6 +85,7 @@ def test_build_dag_is_scheduled_on_every_silver_asset(dags):
     assert scheduled == {f"silver.{t.entity}" for t in standard.load().tables()}
     assert dag.max_active_runs == 1
     assert {a.name for a in dag.get_task(names.BUILD_TASK).outlets} == {"warehouse"}
+    assert dag.get_task(names.BUILD_TASK).downstream_task_ids == {names.SHARE_TASK}  # extracts after publish
 
 
 def test_parsing_the_dag_files_imports_nothing_heavy(tmp_path):
