@@ -6,6 +6,8 @@ import importlib
 
 import click
 
+from edulake import permissions
+
 # name -> "module:attribute"; imported lazily so `edulake --help` stays fast and
 # a command's heavy dependencies (Spark, dbt, Airflow) load only when it runs.
 COMMANDS = {
@@ -45,6 +47,8 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """edulake — 教育大数据湖仓 (1+6+N). All state lives under $EDULAKE_HOME (default ./var)."""
+    # before any subcommand writes a file or starts a server, JVM or dbt: all of them inherit it
+    permissions.restrict_process()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from edulake import settings, standard
+from edulake import permissions, settings, standard
 from edulake.superset import bundle, config, server, venv
 
 SCRIPT = Path(__file__).with_name("in_superset.py")
@@ -71,6 +71,7 @@ def provision(port: int | None = None, start: bool = True,
               progress: Callable[[str], None] = lambda msg: None) -> str | None:
     """Create the environment, migrate, admin + init, import the bundle, roles and RLS; then (by default)
     start the server on 127.0.0.1. Returns the cockpit URL (or None when not started)."""
+    permissions.restrict_process()  # superset.db, the admin's password, the bundle's database URI
     steps = time.monotonic()
     progress("Superset 环境 (uv venv + pip install, cached) ...")
     venv.ensure_venv()
