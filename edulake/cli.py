@@ -24,6 +24,7 @@ COMMANDS = {
     "airflow": ("edulake.orchestration.cli:airflow_group", "Airflow：启动、触发、查看"),
     "superset": ("edulake.superset.cli:superset", "领导驾驶舱（Superset）：部署、启动"),
     "bench": ("edulake.bench.cli:bench", "基准测试：分阶段计时与内存"),
+    "audit": ("edulake.audit:audit_command", "依赖漏洞审计（pip-audit：uv.lock 与 Superset 环境）"),
 }
 
 
