@@ -115,7 +115,7 @@ def airflow_env(port_: int | None = None, airflow_home: Path | None = None) -> d
         "AIRFLOW__API__SECRET_KEY": keys["api_secret_key"],
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
-        # the worker log server (edulake.orchestration.log_server, on the api-server's host) listens too: keep
+        # the worker log server (edulake.orchestration.airflow_log_server, on the api-server's host) listens too: keep
         # it beside the api port so two homes can run side by side
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(8793 if port_ == DEFAULT_PORT else port_ + 1),
         # the DAG files change only with the code: re-parse every 2 min (each parse costs ~1 CPU-second,

@@ -29,7 +29,7 @@ COMMANDS = {
     "api-server": ["api-server"],
     "scheduler": ["scheduler", "--skip-serve-logs"],
     "dag-processor": ["dag-processor"],
-    "log-server": ["-m", "edulake.orchestration.log_server"],
+    "log-server": ["-m", "edulake.orchestration.airflow_log_server"],
 }
 COMPONENTS = tuple(COMMANDS)
 HEALTHY_COMPONENTS = ("metadatabase", "scheduler", "dag_processor")

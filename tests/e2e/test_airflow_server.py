@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import shutil
+import socket
 
 import psutil
 import pytest
@@ -19,7 +20,24 @@ from edulake import permissions, settings
 from edulake.orchestration import config, deltaread, names, server
 
 pytestmark = pytest.mark.spark
-PORT = 18797
+
+
+def _free_port_pair() -> int:
+    """A free port whose next port is free too (the api-server's, and the worker log server's beside it)."""
+    for _ in range(50):
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+            with socket.socket() as b:
+                try:
+                    b.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no two adjacent free ports")
+
+
+PORT = _free_port_pair()
 
 
 @pytest.fixture(scope="module")

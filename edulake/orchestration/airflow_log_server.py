@@ -4,7 +4,9 @@ Airflow 3.3 starts this server from the scheduler with the host hard-coded to ev
 (`airflow.utils.serve_logs.core.serve_logs`: `[::]` / `0.0.0.0`, no setting moves it), which exposed the
 task logs on :8793 to the network. The embedded Airflow starts its scheduler with `--skip-serve-logs` and
 runs the same application here instead, on the same host as the api-server. Run as
-`python -m edulake.orchestration.log_server` with the embedded Airflow's environment.
+`python -m edulake.orchestration.airflow_log_server` with the embedded Airflow's environment (the module's
+name puts "airflow" in its command line from the first instant: `edulake airflow stop` and the health
+wait recognise their processes by it).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ def main() -> None:
     from airflow.configuration import conf
     from setproctitle import setproctitle
 
-    setproctitle("airflow serve-logs")  # the title Airflow gives it; `edulake airflow stop` looks for "airflow"
+    setproctitle("airflow serve-logs")  # the title Airflow gives its own, for ps
     import uvicorn
 
     uvicorn.run("airflow.utils.serve_logs.log_server:get_app", factory=True,
