@@ -85,7 +85,7 @@ def _empty_mart_tables(home) -> set[str]:
 
 
 def test_district_user_sees_only_its_district(superset_url, admin):
-    codes = next(r["codes"] for r in provisioning.roles() if r["name"] == DISTRICT_USER["roles"][1])
+    codes = _district_codes()
     assert DISTRICT in codes
     district = checks.Client(superset_url, DISTRICT_USER["username"], DISTRICT_USER["password"])
     checked = 0
