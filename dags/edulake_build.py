@@ -30,7 +30,12 @@ from datetime import timedelta
 import pendulum
 from airflow.sdk import DAG, AssetAny, PokeReturnValue, get_current_context, task
 
+from edulake import permissions
 from edulake.orchestration import assets, callbacks, names, tasks
+
+# Airflow imports this file in its dag-processor and in every task process: whoever started Airflow, the
+# warehouse and the task's files are written owner-only.
+permissions.restrict_process()
 
 log = logging.getLogger(__name__)
 

@@ -4,9 +4,10 @@
                                 └─► check_rejections (fails, without retry, when a batch was rejected)
 
 detect_new_files  inbox/<feed>/ files whose sha256 is not in the batch ledger, plus unfinished batches;
-                  nothing to do → the rest is skipped (no Spark start). Non-reference feeds wait (retry)
+                  nothing to do → the rest is skipped (no engine start). Non-reference feeds wait (retry)
                   until the reference data is in silver.
-ingest            landing → bronze → validation (GX) → silver, one Spark session (pool edulake_heavy).
+ingest            landing → bronze → validation (GX) → silver on the lake engine (EDULAKE_ENGINE: DuckDB by
+                  default, Spark for scale-out), one process (pool edulake_heavy).
                   Transient errors retry with exponential backoff; the lake's steps resume from the ledger.
 publish_silver    runs when at least one batch reached silver; good batches are published even when
                   another batch of the same run was rejected.
@@ -24,8 +25,10 @@ import pendulum
 from airflow.sdk import DAG, Param, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
-from edulake import standard
+from edulake import permissions, standard
 from edulake.orchestration import assets, callbacks, inbox, names, tasks
+
+permissions.restrict_process()  # an Airflow started by hand: its task processes write owner-only files
 
 DEFAULT_ARGS = {
     "owner": names.OWNER,

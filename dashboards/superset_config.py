@@ -8,6 +8,11 @@ import os
 import secrets
 from pathlib import Path
 
+# superset.db (password hashes, the warehouse's path), logs and uploads: owner-only whoever starts Superset.
+# The same umask as edulake.permissions.OWNER_ONLY_UMASK (this file runs in Superset's environment, which
+# cannot import edulake).
+os.umask(0o077)
+
 _HOME = Path(os.environ.get("EDULAKE_SUPERSET_HOME") or Path(__file__).resolve().parent.parent / "var" / "superset")
 _HOME.mkdir(parents=True, exist_ok=True)
 

@@ -6,6 +6,8 @@ import importlib
 
 import click
 
+from edulake import permissions
+
 # name -> "module:attribute"; imported lazily so `edulake --help` stays fast and
 # a command's heavy dependencies (Spark, dbt, Airflow) load only when it runs.
 COMMANDS = {
@@ -26,6 +28,7 @@ COMMANDS = {
     "token": ("edulake.sharing.cli:token", "共享与数据服务的访问令牌：create | list | revoke"),
     "serve": ("edulake.sharing.cli:serve", "启动共享服务（Delta Sharing）与数据服务 API；serve stop 停止"),
     "sql": ("edulake.sharing.cli:sql", "DuckDB CLI 只读打开已发布数仓"),
+    "audit": ("edulake.audit:audit_command", "依赖漏洞审计（pip-audit：uv.lock 与 Superset 环境）"),
 }
 
 
@@ -49,6 +52,8 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """edulake — 教育大数据湖仓 (1+6+N). All state lives under $EDULAKE_HOME (default ./var)."""
+    # before any subcommand writes a file or starts a server, JVM or dbt: all of them inherit it
+    permissions.restrict_process()
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from edulake import permissions
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = REPO_ROOT / "schemas"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
@@ -100,6 +102,13 @@ class Paths:
     def spark_dir(self) -> Path:
         """Spark scratch space, metastore and warehouse dir for dbt-spark."""
         return self.home / "spark"
+
+    def create(self) -> Paths:
+        """The home and its zones as owner-only (0700) folders: what is beneath them can carry identifiers
+        or credentials (edulake.permissions)."""
+        for folder in (self.home, self.inbox, self.lake, self.restricted, self.secrets, self.logs):
+            permissions.private_dir(folder)
+        return self
 
 
 def home() -> Path:

@@ -3,6 +3,8 @@
 - Delta jars for Spark, resolved by Maven from spark_jobs/pom.xml into $EDULAKE_JARS (./.jars).
 - A pseudonymisation key under $EDULAKE_HOME/secrets (never in the repo), unless one is given
   through EDULAKE_PSEUDONYM_KEY.
+- The home owner-only: its zones created 0700, and the group and other bits taken off anything an
+  earlier version (or another tool) left open under it (edulake.permissions).
 Re-running is a no-op once everything is in place.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import click
 
-from edulake import settings
+from edulake import permissions, settings
 
 POM = settings.SPARK_JOBS_DIR / "pom.xml"
 
@@ -50,17 +52,28 @@ def ensure_pseudonym_key() -> Path | None:
         return None
     key_file = settings.paths().secrets / "pseudonym.key"
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.parent.chmod(0o700)
+        permissions.private_dir(key_file.parent)
         fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(secrets.token_hex(32))
     return key_file
 
 
+def secure_home() -> tuple[settings.Paths, int]:
+    """Create the home's zones owner-only and repair the modes of whatever is already there."""
+    p = settings.paths().create()
+    return p, permissions.repair(p.home)
+
+
 @click.command()
 def setup() -> None:
-    """安装依赖工件: Delta jars (Maven) and the pseudonymisation key."""
+    """安装依赖工件: Delta jars (Maven) and the pseudonymisation key; 收紧数据目录权限."""
+    p, repaired = secure_home()
+    left = permissions.exposed(p.home)
+    if left:  # e.g. files owned by another account: chmod is refused silently only for those
+        raise click.ClickException(f"{len(left)} paths under {p.home} are still open to other accounts:\n"
+                                   + permissions.describe(left, p.home))
+    click.echo(f"数据目录 {p.home}: 仅属主可访问 (0700/0600), 修复权限 {repaired} 处")
     folder = resolve_jars()
     jars = sorted(p.name for p in folder.glob("*.jar"))
     click.echo(f"Delta jars ({len(jars)}) in {folder}: {', '.join(jars)}")

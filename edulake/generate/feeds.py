@@ -186,7 +186,7 @@ def item_values(item: str, grade: np.ndarray, male: np.ndarray, z: np.ndarray) -
 def _duration(seconds: np.ndarray) -> np.ndarray:
     s = np.round(seconds).astype(np.int64)
     return np.strings.add(np.strings.add(np.strings.add((s // 60).astype(str), "'"),
-                                         np.strings.zfill((s % 60).astype(str), 2)), '"')
+                                         world.zfill((s % 60).astype(str), 2)), '"')
 
 
 def fitness_rows(p: People, y: Year, sch: Schools, rng: np.random.Generator,
@@ -199,7 +199,7 @@ def fitness_rows(p: People, y: Year, sch: Schools, rng: np.random.Generator,
     out = {
         "school_id": sch.school_id[school], "school_year": np.full(n, str(y.year)),
         "grade": np.array(_template(grade_codes))[g],
-        "class_code": np.strings.add(np.array(_template(grade_codes))[g], np.strings.zfill(y.class_no[take].astype(str), 2)),
+        "class_code": np.strings.add(np.array(_template(grade_codes))[g], world.zfill(y.class_no[take].astype(str), 2)),
         "class_name": np.strings.add(np.strings.add(np.array(GRADE_NAMES)[g], y.class_no[take].astype(str)), "班"),
         "student_no": p.student_no[i], "ethnicity": p.ethnicity[i], "name": p.name[i],
         "sex": np.where(male, "1", "2"), "birth_date": _dates(p.birth[i]), "test_date": _dates(school_day[school]),

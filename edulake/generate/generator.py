@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from edulake import standard
+from edulake import permissions, standard
 from edulake.generate import feeds, world
 from edulake.generate.defects import Injector
 from edulake.generate.writers import CsvWriter, XlsxWriter, sha256
@@ -87,6 +87,7 @@ def run_generate(scale: float, seed: int, out, years: Iterable[int] = DEFAULT_YE
         raise ValueError(f"scale {scale}: expected 0 < scale <= 5 (1.0 = Beijing)")
     if not (0 <= defect_rate <= 0.2):
         raise ValueError(f"defect rate {defect_rate}: expected 0 to 0.2")
+    permissions.restrict_process()  # the sources carry names and ID numbers: owner-only, whoever calls
     cfg = world.Config(scale, seed, first, last, defect_rate)
     std = standard.load()
     out = Path(out)

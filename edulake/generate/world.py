@@ -75,6 +75,13 @@ PHONE_PREFIX = np.array(["130", "131", "132", "133", "135", "136", "137", "138",
                          "188", "189", "199"])
 
 
+def zfill(values: np.ndarray, width: int) -> np.ndarray:
+    """`np.strings.zfill`, which raises on an empty array in numpy 2.x (a small district's year can have
+    no row of some kind at tiny scales)."""
+    values = np.asarray(values)
+    return np.strings.zfill(values, width) if values.size else values.astype(str)
+
+
 def rng_for(seed: int, *parts) -> np.random.Generator:
     """An independent, reproducible stream per (seed, part...): output does not depend on run order."""
     key = [seed] + [zlib.crc32(str(p).encode()) for p in parts]
@@ -310,7 +317,7 @@ def people(cfg: Config, d: District, birth_counts: dict[int, tuple[int, int]], s
     eth_p = np.array(list(ETHNICITY.values()))
     ethnicity = rng.choice(eth_codes, n, p=eth_p / eth_p.sum())
     digits = rng.integers(0, 100_000_000, n)
-    phone = np.strings.add(rng.choice(PHONE_PREFIX, n), np.strings.zfill(digits.astype(str), 8))
+    phone = np.strings.add(rng.choice(PHONE_PREFIX, n), zfill(digits.astype(str), 8))
     phone = np.where(rng.random(n) < 0.08, "", phone)
 
     school = _assign_schools(rng, d, sch, n)
@@ -351,7 +358,7 @@ def _id_numbers(rng, d: District, region, birth, male, nonbj) -> np.ndarray:
     parity = np.where(male, 1, 2)
     seq = np.where(nonbj, 2 * (d.index * 31 + rank) + parity, 2 * rank + parity)
     date = np.strings.replace(np.datetime_as_string(birth, unit="D"), "-", "")
-    first17 = np.strings.add(np.strings.add(region, date), np.strings.zfill(seq.astype(str), 3))
+    first17 = np.strings.add(np.strings.add(region, date), zfill(seq.astype(str), 3))
     return np.strings.add(first17, idcard.check_digits(first17)) if n else np.array([], "U18")
 
 

@@ -34,6 +34,11 @@ def base_url(port_: int | None = None) -> str:
     return f"http://127.0.0.1:{port_ or port()}"
 
 
+def task_hostname() -> str:
+    """Airflow's hostname_callable: where the api-server finds a task's log server (see airflow_env)."""
+    return os.environ.get("AIRFLOW__API__HOST", "127.0.0.1")
+
+
 def secrets_file() -> Path:
     return settings.paths().secrets / "airflow.json"
 
@@ -118,10 +123,14 @@ def airflow_env(port_: int | None = None, airflow_home: Path | None = None) -> d
         "AIRFLOW__API__SECRET_KEY": keys["api_secret_key"],
         "AIRFLOW__API__EXPOSE_CONFIG": "False",
         "AIRFLOW__API_AUTH__JWT_SECRET": keys["jwt_secret"],
-        # the worker log server listens too: keep it beside the api port so two homes can run side by side
+        # the worker log server (edulake.orchestration.airflow_log_server, on the api-server's host) listens too: keep
+        # it beside the api port so two homes can run side by side
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(8793 if port_ == DEFAULT_PORT else port_ + 1),
         # the DAG files change only with the code: re-parse every 2 min (each parse costs ~1 CPU-second,
         # which 2 busy cores notice), look for new files every minute
+        # the api-server fetches a running task's log from http://<task hostname>:<log port>: every component
+        # runs on this machine and the log server listens on loopback only, so the hostname is loopback
+        "AIRFLOW__CORE__HOSTNAME_CALLABLE": "edulake.orchestration.config.task_hostname",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "120",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",

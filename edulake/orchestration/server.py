@@ -1,4 +1,4 @@
-"""Starting and stopping the embedded Airflow: api-server, scheduler and dag-processor on 127.0.0.1.
+"""Starting and stopping the embedded Airflow: api-server, scheduler, dag-processor and log server on 127.0.0.1.
 
 The three components rather than `airflow standalone`: standalone also starts a triggerer (no task here
 defers) and hides the components behind one process; here each has its own log under
@@ -19,11 +19,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from edulake import processes, settings
+from edulake import permissions, processes, settings
 from edulake.orchestration import config
 from edulake.orchestration.client import AirflowClient
 
-COMPONENTS = ("api-server", "scheduler", "dag-processor")
+# Each component's command after the venv's `airflow`, or a module of ours. The scheduler's own log server
+# listens on every interface (Airflow hard-codes it): ours binds to the api-server's host instead.
+COMMANDS = {
+    "api-server": ["api-server"],
+    "scheduler": ["scheduler", "--skip-serve-logs"],
+    "dag-processor": ["dag-processor"],
+    "log-server": ["-m", "edulake.orchestration.airflow_log_server"],
+}
+COMPONENTS = tuple(COMMANDS)
 HEALTHY_COMPONENTS = ("metadatabase", "scheduler", "dag_processor")
 
 
@@ -78,6 +86,7 @@ def start(port: int | None = None, timeout: float = 240) -> Server:
     if current is not None:
         wait_healthy(current, timeout)
         return current
+    permissions.restrict_process()  # every component, task process and log inherits it
     env = {**os.environ, **config.airflow_env(port)}
     port = int(env["AIRFLOW__API__PORT"])
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
@@ -89,9 +98,10 @@ def start(port: int | None = None, timeout: float = 240) -> Server:
     logs.mkdir(parents=True, exist_ok=True)
     airflow = str(Path(sys.executable).parent / "airflow")
     pids = {}
-    for component in COMPONENTS:
+    for component, args in COMMANDS.items():
+        program = sys.executable if args[0] == "-m" else airflow
         with open(logs / f"{component}.log", "ab") as out:
-            proc = subprocess.Popen([airflow, component], env=env, cwd=env["AIRFLOW_HOME"], stdout=out,
+            proc = subprocess.Popen([program, *args], env=env, cwd=env["AIRFLOW_HOME"], stdout=out,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         pids[component] = proc.pid
     server = Server(port, pids, dt.datetime.now(dt.UTC).isoformat())

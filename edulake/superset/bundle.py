@@ -27,6 +27,22 @@ def uid(kind: str, key: str) -> str:
     return str(uuid.uuid5(NAMESPACE, f"{kind}:{key}"))
 
 
+# How Superset opens the warehouse (duckdb.connect arguments). Read-only: Superset never writes to the
+# published warehouse, and a rebuild can rename over it. Sealed: DuckDB SQL can read and write local files
+# and URLs (read_csv('/etc/passwd'), the identity vault's Parquet, COPY … TO) and install extensions; with
+# external access off only the warehouse file itself is reachable, and the lock refuses any `SET` that
+# would reopen it from a query.
+WAREHOUSE_CONNECT_ARGS = {
+    "read_only": True,
+    "config": {
+        "enable_external_access": False,
+        "autoinstall_known_extensions": False,
+        "autoload_known_extensions": False,
+        "lock_configuration": True,
+    },
+}
+
+
 def _database() -> dict:
     return {
         "database_name": spec.DATABASE,
@@ -38,8 +54,7 @@ def _database() -> dict:
         "allow_cvas": False,
         "allow_dml": False,
         "allow_file_upload": False,
-        # read-only: Superset never writes to the published warehouse, and a rebuild can rename over it
-        "extra": {"engine_params": {"connect_args": {"read_only": True}}, "allows_virtual_table_explore": True,
+        "extra": {"engine_params": {"connect_args": WAREHOUSE_CONNECT_ARGS}, "allows_virtual_table_explore": True,
                   "metadata_params": {}, "schemas_allowed_for_file_upload": []},
         "uuid": uid("database", spec.DATABASE),
         "version": VERSION,

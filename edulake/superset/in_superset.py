@@ -78,8 +78,9 @@ def _datasets(database_name: str):
 
 
 def ensure_roles(roles: list[dict], database_name: str) -> dict:
-    """Each role reads every dataset of the warehouse (datasource_access); a role with `codes` gets one
-    row-level security filter on district_code over all of them. No SQL Lab, no database access."""
+    """Each role gets exactly its `permissions` (the read-only viewer set) and reads every dataset of the
+    warehouse (datasource_access); anything else it held is taken away. A role with `codes` gets one
+    row-level security filter on district_code over all of them. No SQL Lab, no database access, no writes."""
     from superset import db
     from superset import security_manager as sm
     from superset.connectors.sqla.models import RowLevelSecurityFilter
@@ -89,9 +90,12 @@ def ensure_roles(roles: list[dict], database_name: str) -> dict:
     for spec in roles:
         role = sm.find_role(spec["name"]) or sm.add_role(spec["name"])
         wanted = [sm.find_permission_view_menu("datasource_access", ds.perm) for ds in datasets]
-        for pvm in wanted:
-            if pvm is not None and pvm not in role.permissions:
-                role.permissions.append(pvm)
+        viewer = [(p, v, sm.find_permission_view_menu(p, v)) for p, v in spec.get("permissions", [])]
+        unknown = sorted(f"{p} on {v}" for p, v, pvm in viewer if pvm is None)
+        if unknown:  # a Superset upgrade renamed them: fail loudly rather than hand out a broken role
+            raise SystemExit(f"role {spec['name']}: Superset has no permission {', '.join(unknown)}")
+        exact = [pvm for _p, _v, pvm in viewer] + [pvm for pvm in wanted if pvm is not None]
+        role.permissions = list(dict.fromkeys(exact))
         if spec.get("codes"):
             name = f"rls_{spec['name']}"
             rls = db.session.query(RowLevelSecurityFilter).filter_by(name=name).one_or_none()

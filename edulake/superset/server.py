@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from edulake import processes
+from edulake import permissions, processes
 from edulake.superset import config
 
 
@@ -64,6 +64,7 @@ def start(port: int | None = None, timeout: float = 180) -> Server:
         return Server(url, pid, reused=True)
     if pid:
         stop()
+    permissions.restrict_process()  # superset.db, its log and uploads: the server inherits it
     log = open(log_file(), "ab")
     proc = subprocess.Popen(command(port), env=config.superset_env(port), stdout=log, stderr=subprocess.STDOUT,
                             cwd=config.home(), start_new_session=True)

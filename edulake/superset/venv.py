@@ -16,7 +16,7 @@ import click
 from edulake.superset import config
 
 
-def _uv() -> list[str]:
+def uv_command() -> list[str]:
     found = shutil.which("uv")
     return [found] if found else [sys.executable, "-m", "uv"]
 
@@ -32,8 +32,8 @@ def ensure_venv(venv: Path | None = None) -> Path:
     if ready(venv):
         return venv
     steps = [
-        [*_uv(), "venv", "-q", "--allow-existing", "--python", f"{sys.version_info.major}.{sys.version_info.minor}", str(venv)],
-        [*_uv(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), "-r", str(config.REQUIREMENTS)],
+        [*uv_command(), "venv", "-q", "--allow-existing", "--python", f"{sys.version_info.major}.{sys.version_info.minor}", str(venv)],
+        [*uv_command(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), "-r", str(config.REQUIREMENTS)],
     ]
     for cmd in steps:
         result = subprocess.run(cmd, capture_output=True, text=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from edulake import duckdb_extensions
+from edulake import duckdb_extensions, permissions
 from edulake.settings import Paths
 
 PROFILE = "edulake"
@@ -54,6 +54,8 @@ def profile(p: Paths, database_file: Path, threads: int = 2) -> dict:
                         "spark.hadoop.javax.jdo.option.ConnectionURL":
                             f"jdbc:derby:;databaseName={derby / 'metastore_db'};create=true",
                         "spark.driver.extraJavaOptions": f"-Dderby.system.home={derby}",
+                        # Hadoop's local file system ignores the process umask: owner-only tables
+                        **permissions.spark_conf(),
                     },
                 },
             },

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edulake import settings
+from edulake import permissions, settings
 from edulake.settings import DBT_PROJECT_DIR, Paths
 from edulake.warehouse import profiles
 
@@ -173,6 +173,7 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
 
     `select` is a dbt selection ("marts.core+", "fct_fitness_test"); `docs=True` also runs
     `dbt docs generate` (catalog and lineage into $EDULAKE_HOME/warehouse/dbt/target)."""
+    permissions.restrict_process()  # dbt, DuckDB and Spark write the warehouse owner-only, whoever calls
     if target not in profiles.TARGETS:
         raise BuildError(f"unknown target {target!r}; choose one of {', '.join(profiles.TARGETS)}")
     p = settings.paths()

@@ -9,15 +9,35 @@ merges a real batch), from the generator at scale 0.001.
 
 from __future__ import annotations
 
+import ipaddress
 import shutil
+import socket
 
+import psutil
 import pytest
 
-from edulake import settings
-from edulake.orchestration import deltaread, names, server
+from edulake import permissions, settings
+from edulake.orchestration import config, deltaread, names, server
 
 pytestmark = pytest.mark.spark
-PORT = 18797
+
+
+def _free_port_pair() -> int:
+    """A free port whose next port is free too (the api-server's, and the worker log server's beside it)."""
+    for _ in range(50):
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+            with socket.socket() as b:
+                try:
+                    b.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no two adjacent free ports")
+
+
+PORT = _free_port_pair()
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +86,41 @@ def test_a_triggered_ingest_runs_on_the_executor_and_lands_the_batch(airflow):
                              name="batches")
     assert ledger and all(r["status"] == "loaded" for r in ledger), ledger
     assert sum(r["rows_accepted"] for r in ledger) > 0
+
+
+def _listening(pids) -> dict[tuple[str, int], str]:
+    """(address, port) -> process name, for every listening socket of the components and their children."""
+    procs = []
+    for pid in pids:
+        root = psutil.Process(pid)
+        procs += [root, *root.children(recursive=True)]
+    out = {}
+    for proc in procs:
+        try:
+            for c in proc.net_connections(kind="inet"):
+                if c.status == psutil.CONN_LISTEN:
+                    out[(c.laddr.ip, c.laddr.port)] = proc.name()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return out
+
+
+def test_every_listening_socket_is_on_loopback(airflow):
+    sockets = _listening(airflow.pids.values())
+    ports = {port for _ip, port in sockets}
+    log_port = int(config.airflow_env(PORT)["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"])
+    assert {PORT, log_port} <= ports, sockets  # the api-server and the worker log server both listen
+    open_to_network = {addr: name for addr, name in sockets.items() if not ipaddress.ip_address(addr[0]).is_loopback}
+    assert not open_to_network, open_to_network
+
+
+def test_airflow_state_and_task_logs_are_owner_only(airflow):
+    """After a DAG run on the executor: Airflow's metadata, the task logs, the secrets and the inbox are
+    owner-only (the lake written by the task's Spark: see tests/integration/test_home_permissions.py)."""
+    p = settings.paths()
+    assert any(p.logs.rglob("*.log")) and (p.airflow_home / "airflow.db").exists()
+    found = [x for zone in (p.airflow_home, p.logs, p.secrets, p.inbox) for x in permissions.exposed(zone)]
+    assert not found, permissions.describe(found, p.home)
 
 
 def test_stop_ends_every_component(airflow):

@@ -27,6 +27,9 @@ _engines: dict = {}
 def get(requested: str | None = None):
     """The process-wide engine of that name (one DuckDB connection / one Spark session per process)."""
     chosen = name(requested)
+    from edulake import permissions
+
+    permissions.restrict_process()  # every table the lake writes holds personal data: owner-only, any engine
     if chosen not in _engines:
         if chosen == "spark":
             from edulake.lake.engines.spark import SparkEngine

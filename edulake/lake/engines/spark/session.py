@@ -29,6 +29,9 @@ def get_spark(app_name: str = "edulake"):
         return _session
     from pyspark.sql import SparkSession
 
+    from edulake import permissions
+
+    permissions.restrict_process()  # before the JVM starts: it keeps the umask it was started with
     paths = settings.paths()
     scratch = paths.spark_dir
     scratch.mkdir(parents=True, exist_ok=True)
@@ -52,6 +55,7 @@ def get_spark(app_name: str = "edulake"):
         # costs seconds per commit on 2 cores for tables that have a handful of files.
         "spark.databricks.delta.snapshotPartitions": os.environ.get("EDULAKE_DELTA_SNAPSHOT_PARTITIONS", "2"),
         "spark.sql.ansi.enabled": "false",
+        **permissions.spark_conf(),  # Hadoop's local file system chmods by its own umask, not the process's
     }
     for key, value in conf.items():
         builder = builder.config(key, value)
