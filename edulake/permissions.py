@@ -42,6 +42,19 @@ def spark_conf() -> dict[str, str]:
     return {"spark.hadoop.fs.permissions.umask-mode": f"{OWNER_ONLY_UMASK:03o}"}
 
 
+def write_private(path: Path, data: bytes | str, own_folder: bool = True) -> None:
+    """Write a file owner-only (0600), atomically (a reader never sees half of it). `own_folder`: the folder is
+    ours (secrets/) and is made 0700; a file written where the user asked (a profile) leaves its folder alone."""
+    path = Path(path)
+    if own_folder:
+        private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
+    tmp.replace(path)
+
+
 def private_dir(path: Path) -> Path:
     """Create `path` and its missing parents as 0700, whatever the umask; tighten `path` if it exists open.
 

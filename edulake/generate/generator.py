@@ -17,9 +17,10 @@ import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from edulake import permissions, standard
+from edulake.files import sha256_of
 from edulake.generate import feeds, world
 from edulake.generate.defects import Injector
-from edulake.generate.writers import CsvWriter, XlsxWriter, sha256
+from edulake.generate.writers import CsvWriter, XlsxWriter
 
 MANIFEST = "defects.json"
 DEFAULT_YEARS = (2018, 2025)
@@ -59,7 +60,7 @@ class _Files:
     def close(self, key: str) -> None:
         writer = self.open.pop(key)
         writer.close()
-        self.files[key] = {"rows": writer.rows, "sha256": sha256(writer.path)}
+        self.files[key] = {"rows": writer.rows, "sha256": sha256_of(writer.path)}
 
     def close_all(self) -> None:
         for key in list(self.open):

@@ -8,7 +8,6 @@ read back by both python-calamine and openpyxl (tests check this).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -150,9 +149,3 @@ class XlsxWriter:
         self._zip.close()
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

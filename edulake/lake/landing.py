@@ -10,7 +10,6 @@ Each batch folder is built under a temporary name and renamed into place: it exi
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -22,6 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from edulake import settings, standard
+from edulake.files import sha256_of
 from edulake.lake.errors import SourceError
 from edulake.lake.sources import read_source, table_for
 
@@ -56,12 +56,6 @@ def batch_id_for(feed: str, sha256: str) -> str:
     return f"{feed}-{sha256[:16]}"
 
 
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def now() -> dt.datetime:

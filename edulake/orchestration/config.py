@@ -18,7 +18,7 @@ import secrets
 import sys
 from pathlib import Path
 
-from edulake import settings
+from edulake import permissions, settings
 
 DEFAULT_PORT = 8080
 ADMIN_USER = "admin"
@@ -48,14 +48,6 @@ def passwords_file() -> Path:
     return settings.paths().secrets / "airflow_passwords.json"
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    tmp.replace(path)
 
 
 def ensure_secrets() -> dict[str, str]:
@@ -68,7 +60,7 @@ def ensure_secrets() -> dict[str, str]:
         "api_secret_key": secrets.token_urlsafe(32),
         "fernet_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
     }
-    _write_private(path, json.dumps(values))
+    permissions.write_private(path, json.dumps(values))
     return values
 
 
@@ -78,7 +70,7 @@ def admin_password() -> str:
     current = json.loads(path.read_text()) if path.exists() else {}
     wanted = os.environ.get("EDULAKE_AIRFLOW_PASSWORD") or current.get(ADMIN_USER) or secrets.token_urlsafe(12)
     if current.get(ADMIN_USER) != wanted:
-        _write_private(path, json.dumps({**current, ADMIN_USER: wanted}))
+        permissions.write_private(path, json.dumps({**current, ADMIN_USER: wanted}))
     return wanted
 
 

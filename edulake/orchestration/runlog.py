@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import random
-import time
 from dataclasses import asdict, dataclass, field
 
 from edulake import settings
@@ -77,25 +75,15 @@ def path():
     return settings.paths().ops / "runs"
 
 
-def record(records: list[RunRecord], attempts: int = 8) -> None:
-    """Append records (one commit); another writer committing first is retried."""
+def record(records: list[RunRecord]) -> None:
+    """Append records (one commit); another writer committing first is retried (edulake.lake.tables)."""
     if not records:
         return
     import pyarrow as pa
-    from deltalake import write_deltalake
-    from deltalake.exceptions import CommitFailedError
 
-    table = pa.Table.from_pylist([r.row() for r in records], schema=schema())
-    target = path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(attempts):
-        try:
-            write_deltalake(str(target), table, mode="append")
-            return
-        except CommitFailedError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1) + random.random() / 2)
+    from edulake.lake import tables
+
+    tables.append(path(), pa.Table.from_pylist([r.row() for r in records], schema=schema()), schema())
 
 
 def quote(value) -> str:

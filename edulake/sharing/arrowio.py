@@ -7,7 +7,6 @@ and the Delta tables.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 from pathlib import Path
@@ -59,9 +58,3 @@ def write_csv(table: pa.Table, path: Path) -> None:
     path.write_bytes(BOM + buf.getvalue())
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import random
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 
 from edulake.sharing import config
@@ -64,25 +62,15 @@ class Entry:
         return d
 
 
-def append(entries: list[Entry], attempts: int = 8) -> None:
-    """One commit; a concurrent writer committing first is retried."""
+def append(entries: list[Entry]) -> None:
+    """One commit; a concurrent writer committing first is retried (edulake.lake.tables)."""
     if not entries:
         return
     import pyarrow as pa
-    from deltalake import write_deltalake
-    from deltalake.exceptions import CommitFailedError
 
-    table = pa.Table.from_pylist([e.row() for e in entries], schema=schema())
-    target = config.audit_path()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(attempts):
-        try:
-            write_deltalake(str(target), table, mode="append")
-            return
-        except CommitFailedError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1) + random.random() / 2)
+    from edulake.lake import tables
+
+    tables.append(config.audit_path(), pa.Table.from_pylist([e.row() for e in entries], schema=schema()), schema())
 
 
 def read(where: str | None = None) -> list[dict]:

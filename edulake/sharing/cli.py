@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from edulake import settings
+from edulake import permissions, settings
 from edulake.sharing import config
 
 
@@ -65,7 +65,7 @@ def token_create(district, city, name, days, profile):
                 "endpoint": f"http://127.0.0.1:{config.sharing_port()}/delta-sharing"}
         if t.expires_at:
             body["expirationTime"] = t.expires_at.replace("+00:00", "Z")
-        config.write_private(Path(profile).resolve(), json.dumps(body, indent=1).encode())
+        permissions.write_private(Path(profile).resolve(), json.dumps(body, indent=1), own_folder=False)
         click.echo(f"profile -> {profile}")
 
 

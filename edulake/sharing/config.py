@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from edulake import settings
+from edulake import permissions, settings
 
 DEFAULT_SHARING_PORT = 8090  # Delta Sharing server
 DEFAULT_API_PORT = 8091  # data service API (+ the dbt docs catalog under /catalog/)
@@ -54,15 +54,6 @@ def client_venv() -> Path:
     return Path(os.environ.get("EDULAKE_SHARING_CLIENT_VENV", settings.REPO_ROOT / ".sharing-client-venv")).resolve()
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write a secret file owner-only (0600, folder 0700), atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    tmp.replace(path)
 
 
 def url_signing_key() -> bytes:
@@ -72,7 +63,7 @@ def url_signing_key() -> bytes:
         return env.encode()
     path = settings.paths().secrets / "sharing_url.key"
     if not path.exists():
-        write_private(path, secrets.token_hex(32).encode())
+        permissions.write_private(path, secrets.token_hex(32).encode())
     return path.read_bytes().strip()
 
 

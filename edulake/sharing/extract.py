@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from edulake import settings, standard
+from edulake.files import sha256_of
 from edulake.sharing import arrowio, audit, catalog, config
 
 
@@ -83,7 +84,7 @@ def _write_package(con, district: str, name: str, codes: list[str], year: int | 
                 path = tmp / f"{t.name}.{fmt}"
                 writer(data, path)
                 files.append({"path": path.name, "format": fmt, "bytes": path.stat().st_size,
-                              "sha256": arrowio.sha256(path)})
+                              "sha256": sha256_of(path)})
             tables.append({
                 "name": t.name, "label": t.label, "source": t.relation, "rows": data.num_rows,
                 "small_cell_suppression": t.is_aggregate,

@@ -16,6 +16,7 @@ import secrets
 import threading
 from dataclasses import asdict, dataclass
 
+from edulake import permissions
 from edulake.sharing import config
 
 UTC = dt.UTC
@@ -67,7 +68,7 @@ def _load() -> dict[str, Token]:
 
 def _save(tokens: dict[str, Token]) -> None:
     data = json.dumps([asdict(t) for t in tokens.values()], ensure_ascii=False, indent=1)
-    config.write_private(config.tokens_file(), data.encode())
+    permissions.write_private(config.tokens_file(), data)
 
 
 def create(district: str | None, name: str = "", days: float | None = 365, city: bool = False) -> tuple[Token, str]:

@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from edulake import settings
+from edulake import permissions, settings
 
 DEFAULT_PORT = 8088
 ADMIN_USER = "admin"
@@ -50,14 +50,6 @@ def passwords_file() -> Path:
     return settings.paths().secrets / "superset_passwords.json"
 
 
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.parent.chmod(0o700)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    tmp.replace(path)
 
 
 def password(user: str = ADMIN_USER) -> str:
@@ -68,7 +60,7 @@ def password(user: str = ADMIN_USER) -> str:
     env = os.environ.get("EDULAKE_SUPERSET_ADMIN_PASSWORD") if user == ADMIN_USER else None
     wanted = env or current.get(user) or secrets.token_urlsafe(12)
     if current.get(user) != wanted:
-        _write_private(path, json.dumps({**current, user: wanted}))
+        permissions.write_private(path, json.dumps({**current, user: wanted}))
     return wanted
 
 

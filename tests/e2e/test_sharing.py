@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from edulake import settings, standard
+from edulake import permissions, settings, standard
 from edulake.orchestration import deltaread
 from edulake.sharing import audit, catalog, config, extract, serve, shares, signing
 from edulake.sharing.cli import token as token_cli
@@ -81,7 +81,7 @@ def env(built_home, tmp_path_factory):
     for t in stored:
         if t["id"] == made["expired"][0]:
             t["expires_at"] = "2020-01-01T00:00:00+00:00"
-    config.write_private(config.tokens_file(), json.dumps(stored).encode())
+    permissions.write_private(config.tokens_file(), json.dumps(stored))
     assert CliRunner().invoke(token_cli, ["revoke", made["revoked"][0]]).exit_code == 0
     client_python = serve.client_python()
     sharing = serve.start("sharing", sharing_port)

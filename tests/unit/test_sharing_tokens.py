@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from edulake import permissions
 from edulake.sharing import config, signing, tokens
 
 
@@ -46,7 +47,7 @@ def test_token_scope_and_district_are_checked(edulake_home):
     assert city.share == config.CITY_SHARE and city.sees("110101") and city.sees("110119")
     data = json.loads(config.tokens_file().read_text())
     data[0]["expires_at"] = "2000-01-01T00:00:00+00:00"
-    config.write_private(config.tokens_file(), json.dumps(data).encode())
+    permissions.write_private(config.tokens_file(), json.dumps(data))
     with pytest.raises(tokens.TokenError, match="expired"):
         tokens.Verifier().verify(f"Bearer {clear}")
 
