@@ -23,7 +23,7 @@ import pyarrow as pa
 from edulake import settings
 from edulake.lake import bronze, faults, identity, ledger, ops_quality, privacy, quarantine, stopwatch, tables
 from edulake.quality import batch as batch_rules
-from edulake.quality import stage
+from edulake.quality import gx_run, stage
 from edulake.quality.sql import ident
 from edulake.standard import Standard, Table
 
@@ -96,6 +96,8 @@ def validate(engine, std: Standard, table: Table, batch_ids: list[str], with_qua
     engine.materialize("checked", stage.checked_sql(program))
     fatal = batch_failures(engine, std, table, batch_ids) if with_quality else {}
     engine.materialize("staged", stage.staged_sql(program, list(fatal)))
+    if with_quality:
+        gx_run.validate_load(engine, table, program, batch_ids)  # GX: the same checks, stored + Data Docs
     engine.drop("checked")
     counts = _counts(engine, batch_ids, fatal)
     if with_quality:
