@@ -18,6 +18,7 @@ benchmarks' rules-only figures), EDULAKE_GX=1 forces it on (it still needs the e
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as dt
 import fcntl
 import hashlib
@@ -32,6 +33,7 @@ DATASOURCE = "edulake_lake"
 VALIDATED = "SELECT * FROM staged WHERE _status <> 'collapsed' AND _shape_error IS NULL"  # what ops/quality counts
 LOAD_META = "load_batch_ids"  # the stored result's meta: the batches of the load it validated
 RESULT_FORMAT = "SUMMARY"  # counts only; the queries select lineage, never values
+INDEX_LIMIT = 200  # validation results listed on the Data Docs index
 
 
 def enabled(engine) -> bool:
@@ -78,12 +80,24 @@ def context():
 
     _register_datasource_type()
     ctx = gx.get_context(mode="file", project_root_dir=str(root))
-    if ctx.variables.progress_bars is None:  # no per-metric progress bars in the lake's logs
-        from great_expectations.data_context.types.base import ProgressBarsConfig
+    _configure(ctx)
+    return ctx
 
+
+def _configure(ctx) -> None:
+    """Once per GX project: no per-metric progress bars in the lake's logs, and a Data Docs index that
+    lists the latest INDEX_LIMIT results (GX re-reads every result it lists each time it rebuilds the
+    index, i.e. on every load; older results keep their pages)."""
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    sites = copy.deepcopy(ctx.variables.data_docs_sites)
+    index = sites["local_site"].setdefault("site_index_builder", {"class_name": "DefaultSiteIndexBuilder"})
+    if ctx.variables.progress_bars is None or index.get("validation_results_limit") != INDEX_LIMIT:
+        index["validation_results_limit"] = INDEX_LIMIT
+        sites["local_site"]["show_how_to_buttons"] = False
+        ctx.variables.data_docs_sites = sites
         ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
         ctx.variables.save()
-    return ctx
 
 
 def docs_index():
