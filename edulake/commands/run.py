@@ -212,7 +212,7 @@ def _report(console: Console, runs: dict[str, dict], url: str, seconds: float, c
     console.print(f"  数仓 warehouse  {p.warehouse if p.warehouse.exists() else '(not built)'}"
                   f"   duckdb -readonly {p.warehouse}")
     docs = _data_docs(p)
-    how = "(默认关闭 off by default: EDULAKE_GX_DOCS=1 during ingest, or uv run edulake quality docs <feed.table>)"
+    how = "(每次入湖都运行 runs on every load; EDULAKE_GX=0 turns it off; uv run edulake quality docs <feed.table>)"
     console.print(f"  Data Docs      {docs or how}")
     console.print(f"  领导驾驶舱      {cockpit_url or _superset_url()}")
     console.print("  状态 status     uv run edulake status")

@@ -5,7 +5,6 @@ either engine), from the failure counts of the load's one pass (stage.failure_co
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pyarrow as pa
 
@@ -64,7 +63,3 @@ def record_summary(table: Table, program: stage.Program, counts: list[dict], bat
         tables.replace_where(path(), pa.Table.from_pylist(rows, SCHEMA), SCHEMA, "batch_id", batch_ids)
     return len(rows)
 
-
-def gx_enabled() -> bool:
-    """GX's own run (validation results + Data Docs) during ingestion: EDULAKE_GX_DOCS=1 turns it on."""
-    return os.environ.get("EDULAKE_GX_DOCS", "0") in ("1", "true", "yes")

@@ -21,7 +21,18 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from edulake import settings
-from edulake.lake import bronze, faults, identity, ledger, ops_quality, privacy, quarantine, stopwatch, tables
+from edulake.lake import (
+    bronze,
+    faults,
+    gx_run,
+    identity,
+    ledger,
+    ops_quality,
+    privacy,
+    quarantine,
+    stopwatch,
+    tables,
+)
 from edulake.quality import batch as batch_rules
 from edulake.quality import stage
 from edulake.quality.sql import ident
@@ -96,6 +107,8 @@ def validate(engine, std: Standard, table: Table, batch_ids: list[str], with_qua
     engine.materialize("checked", stage.checked_sql(program))
     fatal = batch_failures(engine, std, table, batch_ids) if with_quality else {}
     engine.view("staged", stage.staged_sql(program, list(fatal)))
+    if with_quality:
+        gx_run.validate_load(engine, table, program, batch_ids)  # GX: the same checks, stored + Data Docs
     counts = _counts(engine, batch_ids, fatal)
     if with_quality:
         ops_quality.record_summary(table, program, engine.rows(stage.failure_counts_sql(program)), batch_ids, fatal)

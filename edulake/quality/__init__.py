@@ -6,5 +6,6 @@
   batch.py       batch-level (fatal) rules over counts the lake reads
   stage.py       the whole validation and routing of a load as SQL, which each lake engine runs
   suites.py      the GX expectation suites generated from the same checks (expectations/)
-The lake (edulake.lake) reads and writes; this package only says what to compute.
+The lake (edulake.lake) reads and writes, and runs GX on every load (lake/gx_run.py); this package only says
+what to compute.
 """

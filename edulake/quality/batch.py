@@ -22,11 +22,6 @@ BATCH_RULES = ("expected_columns_present", "row_count_within_band")
 _YEAR = r"(?<!\d)(?:19|20)\d{2}(?!\d)"
 
 
-def checks(table: Table) -> list:
-    """Batch rules have no row-level GX expectation; they are described in the suite's meta."""
-    return []
-
-
 def series(source_file: str) -> str:
     """File series: the name with its 学年 / year tokens replaced, e.g. 学籍名册_*_110101.csv."""
     return re.sub(_YEAR, "*", source_file)

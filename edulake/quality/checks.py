@@ -1,11 +1,10 @@
 """Every row-level check the standard implies for a table, derived from schemas/ via edulake.standard: a pure
 compiler (no I/O). What a rule needs from the lake (the school register, the roster) is a lookup column the lake joins on.
 
-A Check is one GX expectation (type + kwargs, what the committed suite holds) together with its SQL
-condition (conditions.py; what both engines evaluate in one pass to route rows, and what GX's
-unexpected-rows query selects). Field rules (required, codes, pattern, range, max_length) map to GX
-built-in expectations; the standard's table rules to the custom expectations named in the suites.
-The parse checks (`type`, `row_shape`: what only a reader can know) are Checks too.
+A Check is one rule on one column: `expected` is its SQL (conditions.py; what both engines evaluate in one pass
+to route rows), and it is one UnexpectedRowsExpectation in its table's GX suite (suites.py), whose query selects
+the rows where `unexpected()` holds; `expectation` and `kwargs` name the check and its parameters (kept in
+the expectation's meta). The parse checks (`type`, `row_shape`: what only a reader can know) are Checks too.
 
 Columns of the validation relation (edulake.quality.stage): `<field>` typed value, `__text_<field>` folded
 text, `_raw` (source header -> raw text), `_shape_error`, lineage.

@@ -39,21 +39,31 @@ def check():
 
 @quality.command("docs")
 @click.argument("table")
-@click.option("--limit", default=20000, show_default=True, help="bronze rows validated (GX is slow per row set)")
-def docs(table, limit):
-    """Run TABLE's suite (e.g. enrollment.roster) with GX on its bronze rows; store the result, build Data Docs."""
+def docs(table):
+    """Run TABLE's suite (e.g. enrollment.roster) with GX over its loaded bronze batches on the embedded
+    engine; store the result and rebuild Data Docs (GX also runs on every load: this re-runs it)."""
     from edulake import standard
-    from edulake.lake import bronze, engines, ledger, privacy, silver
-    from edulake.quality import gx_run, stage
+    from edulake.lake import bronze, engines, gx_run, ledger, privacy, silver
+    from edulake.quality import stage
 
     std = standard.load()
     t = std.table(table)
-    engine = engines.get("spark")  # GX's custom expectations have Spark partials
+    engine = engines.get("duckdb")
     ids = [r["batch_id"] for r in ledger.rows(f"\"table\" = '{t.qualified_name}' AND status <> 'rejected'")]
+    if not ids:
+        console.print(f"[red]{table}: 没有已载入的批次 (no loaded batches)[/red]")
+        sys.exit(1)
     key = privacy.pseudonym_key()
+    program = stage.compile_table(t, std)
     bronze.register(engine, t.feed, t.qualified_name, ids)
     silver.register_lookups(engine, t)
-    engine.view("typed", stage.typed_sql(stage.compile_table(t, std), std, ids, lambda v: privacy.hmac_sql(v, key)))
-    with console.status(f"GX 校验 {table} …"):
-        result = gx_run.validate(t, engine.spark.table("typed").limit(limit), run_name=f"docs-{table}")
+    engine.view("typed", stage.typed_sql(program, std, ids, lambda v: privacy.hmac_sql(v, key)))
+    try:
+        engine.materialize("checked", stage.checked_sql(program))
+        engine.materialize("staged", stage.staged_sql(program, []))
+        with console.status(f"GX 校验 {table} …"):
+            result = gx_run.validate_load(engine, t, program, ids, always=True)
+    finally:
+        engine.drop(*silver.WORK)
     console.print(f"success={result.success}; Data Docs: {gx_run.docs_index()}")
+

@@ -1,8 +1,15 @@
 """GX expectation suites generated from schemas/ (via edulake.standard): expectations/<feed>.json.
 
 One file per feed holding one GX ExpectationSuite per table (GX suites apply to one data asset), in
-GX's own JSON form plus the rule, severity and source column of each expectation in its meta.
-The files are committed; `edulake quality check` fails when they disagree with schemas/.
+GX's own JSON form. Every check of the table's compiled program (edulake.quality.stage, the checks the
+lake evaluates and counts in ops/quality) is ONE UnexpectedRowsExpectation whose query selects, from the
+batch GX validates, the rows where the check's SQL (`Check.unexpected()`, the one implementation of the
+rule) is TRUE. Each expectation's meta holds the rule, severity and source column, and the check's name
+and parameters as the lake reports them (`check`, `params`).
+
+The query selects only lineage (batch, file, row): whatever result format GX is given, it can never
+store an identifier's value. The files are committed; `edulake quality check` fails when they disagree
+with schemas/.
 """
 
 from __future__ import annotations
@@ -11,36 +18,59 @@ import json
 from pathlib import Path
 
 from great_expectations.core import ExpectationSuite
-from great_expectations.expectations.registry import get_expectation_impl
+from great_expectations.expectations import UnexpectedRowsExpectation
 
 from edulake import settings, standard
-from edulake.quality import batch, gx_custom  # noqa: F401  (registers the custom expectations)
-from edulake.quality.checks import checks
+from edulake.quality import batch
+from edulake.quality.checks import Check
+from edulake.quality.stage import Program, compile_table
 from edulake.standard import Standard, Table
 
 GX_SEVERITY = {"error": "critical", "fatal": "critical", "warn": "warning"}
+LINEAGE_SELECTED = "_batch_id, _source_file, _row_number"  # what an unexpected row is reported by
 
 
 def suite_name(table: Table) -> str:
     return f"edulake.{table.qualified_name}"
 
 
-def table_suite(table: Table, std: Standard) -> ExpectationSuite:
-    expectations = []
-    for c in checks(table, std) + batch.checks(table):
-        cls = get_expectation_impl(c.expectation)
-        e = cls(**c.kwargs, severity=GX_SEVERITY[c.severity],
-                meta={"rule": c.rule, "severity": c.severity, "column": c.column})
-        expectations.append(e)
+def unexpected_rows_query(check: Check) -> str:
+    """GX's query: the rows of `{batch}` failing the check. GX formats it with str.format, so the
+    braces of the rule's SQL (regex quantifiers such as \\d{17}) are doubled."""
+    condition = check.unexpected().replace("{", "{{").replace("}", "}}")
+    return f"SELECT {LINEAGE_SELECTED} FROM {{batch}} WHERE {condition}"
+
+
+def expectation(check: Check) -> UnexpectedRowsExpectation:
+    where = f"「{check.column}」" if check.column else ""
+    return UnexpectedRowsExpectation(
+        unexpected_rows_query=unexpected_rows_query(check),
+        description=f"{check.rule}{where}: {check.message}",
+        severity=GX_SEVERITY[check.severity],
+        meta={"rule": check.rule, "severity": check.severity, "column": check.column,
+              "check": check.expectation, "params": check.kwargs})
+
+
+def program_suite(program: Program) -> ExpectationSuite:
+    """The suite of a compiled table: one expectation per check the lake counts in ops/quality."""
+    table = program.table
     meta = {"generated_from": "schemas/ (edulake quality generate)", "table": table.qualified_name,
-            "label": table.label, "rules_not_implemented": {}}
-    return ExpectationSuite(name=suite_name(table), expectations=expectations, meta=meta)
+            "label": table.label, "batch_rules": list(batch.BATCH_RULES),
+            "batch_rules_of_the_standard": sorted(r.name for r in table.rules if r.severity == "fatal")}
+    return ExpectationSuite(name=suite_name(table), expectations=[expectation(c) for c in program.suite], meta=meta)
+
+
+def table_suite(table: Table, std: Standard) -> ExpectationSuite:
+    return program_suite(compile_table(table, std))
 
 
 def feed_document(feed: str, std: Standard) -> dict:
     suites = {t.qualified_name: table_suite(t, std).to_json_dict() for t in std.feed(feed).tables}
     for s in suites.values():
         s["meta"].pop("great_expectations_version", None)  # the suite follows schemas/, not the GX release
+        s.pop("id", None)
+        for e in s["expectations"]:
+            e.pop("id", None)  # GX gives ids when a suite is saved to a context: not part of the standard
     return {"feed": feed, "generated_from": "schemas/", "suites": suites}
 
 
