@@ -24,26 +24,27 @@ with facts as (
     select school_year, {{ known_district('district_code') }}, 'teachers', sum(full_time_teachers)
     from {{ ref('fct_school_condition') }} group by 1, 2
     union all
-    select school_year, {{ known_district('district_code') }}, 'myopia_rate', count(*)
+    select school_year, {{ known_district('district_code') }}, 'poor_vision_rate', count(*)
     from {{ ref('fct_vision_screening') }} group by 1, 2
 ),
 
 with_city as (
-    select school_year, district_code, kpi, expected from facts
+    select 'district' as grouping_level, school_year, district_code, kpi, expected from facts
     union all
-    select school_year, '全部', kpi, sum(expected) from facts group by school_year, kpi
+    select 'city', school_year, null, kpi, sum(expected) from facts group by school_year, kpi
 ),
 
 published as (
-    select school_year, district_code, kpi,
-           case when kpi = 'myopia_rate' then denominator else numerator end as published
+    select grouping_level, school_year, district_code, kpi,
+           case when kpi = 'poor_vision_rate' then denominator else numerator end as published
     from {{ ref('cockpit_kpis') }}
     where not is_suppressed
 )
 
 select f.school_year, f.district_code, f.kpi, f.expected, p.published
 from with_city f
-join published p on p.school_year = f.school_year and p.district_code = f.district_code and p.kpi = f.kpi
+join published p on p.grouping_level = f.grouping_level and p.school_year = f.school_year
+ and p.district_code is not distinct from f.district_code and p.kpi = f.kpi
 where p.published <> f.expected
 
 union all
@@ -52,5 +53,6 @@ union all
 select f.school_year, f.district_code, f.kpi, f.expected, null
 from with_city f
 left join {{ ref('cockpit_kpis') }} k
-  on k.school_year = f.school_year and k.district_code = f.district_code and k.kpi = f.kpi
+  on k.grouping_level = f.grouping_level and k.school_year = f.school_year
+ and k.district_code is not distinct from f.district_code and k.kpi = f.kpi
 where k.kpi is null

@@ -4,8 +4,8 @@ schools as (select * from {{ ref('int_school__districts') }}),
 statuses as (select code, is_enrolled from {{ ref('ref_enrollment_status') }})
 
 select
-    {{ edulake_student_key('r.student_token', 'r.school_year') }} as student_key,
-    {{ edulake_student_xyear_key('r.student_token') }} as student_xyear_key,
+    {{ gen_skey('student_key', 'r') }},
+    {{ gen_skey('student_xyear_key', 'r') }},
     r.school_year,
     {{ edulake_census_date('r.school_year') }} as census_date,
     r.school_id,

@@ -4,9 +4,9 @@ schools as (select * from {{ ref('int_school__districts') }}),
 types as (select code, name_en from {{ ref('ref_status_change_type') }})
 
 select
-    {{ edulake_key(['c.student_token', 'c.change_type', 'c.change_date']) }} as status_change_key,
-    {{ edulake_student_key('c.student_token', 'c.school_year') }} as student_key,
-    {{ edulake_student_xyear_key('c.student_token') }} as student_xyear_key,
+    {{ gen_skey('status_change_key', 'c') }},
+    {{ gen_skey('student_key', 'c') }},
+    {{ gen_skey('student_xyear_key', 'c') }},
     c.school_year,
     c.change_date,
     c.change_type,

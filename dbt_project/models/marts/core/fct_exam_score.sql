@@ -3,11 +3,11 @@ with scores as (select * from {{ ref('stg_exam__exam_score') }}),
 schools as (select * from {{ ref('int_school__districts') }})
 
 select
-    {{ edulake_key(['e.exam_id', 'e.subject', 'e.student_token']) }} as exam_score_key,
+    {{ gen_skey('exam_score_key', 'e') }},
     e.exam_id,
     e.subject as subject_code,
-    {{ edulake_student_key('e.student_token', 'e.school_year') }} as student_key,
-    {{ edulake_student_xyear_key('e.student_token') }} as student_xyear_key,
+    {{ gen_skey('student_key', 'e') }},
+    {{ gen_skey('student_xyear_key', 'e') }},
     e.school_year,
     e.term,
     cast(e.grade as integer) as grade,

@@ -3,9 +3,9 @@ with screenings as (select * from {{ ref('stg_health__vision_screening') }}),
 schools as (select * from {{ ref('int_school__districts') }})
 
 select
-    {{ edulake_key(['v.student_token', 'v.screening_date']) }} as vision_screening_key,
-    {{ edulake_student_key('v.student_token', 'v.school_year') }} as student_key,
-    {{ edulake_student_xyear_key('v.student_token') }} as student_xyear_key,
+    {{ gen_skey('vision_screening_key', 'v') }},
+    {{ gen_skey('student_key', 'v') }},
+    {{ gen_skey('student_xyear_key', 'v') }},
     v.school_year,
     v.screening_date,
     v.school_id,

@@ -15,7 +15,7 @@ city_points as (
 ),
 
 district_level as (
-    select 'district' as scope, district_code, grade,
+    select 'district' as grouping_level, district_code, grade,
            count(*) as points,
            count(distinct school_year) as years,
            avg(ape) as mape,
@@ -28,7 +28,7 @@ district_level as (
 ),
 
 district_overall as (
-    select 'district_all' as scope, '全部' as district_code, grade,
+    select 'district_all' as grouping_level, cast(null as {{ dbt.type_string() }}) as district_code, grade,
            count(*) as points,
            count(distinct school_year) as years,
            avg(ape) as mape,
@@ -41,7 +41,7 @@ district_overall as (
 ),
 
 city_level as (
-    select 'city' as scope, '全部' as district_code, grade,
+    select 'city' as grouping_level, cast(null as {{ dbt.type_string() }}) as district_code, grade,
            count(*) as points,
            count(distinct school_year) as years,
            avg(abs(forecast - actual) / actual) as mape,
@@ -63,7 +63,9 @@ unioned as (
 
 select
     u.*,
+    {{ district_name('u.district_code', "u.grouping_level <> 'district'") }} as district_name,
     case when u.mape < u.naive_mape then true else false end as beats_naive,
     case when u.wape < u.naive_wape then true else false end as beats_naive_wape,
     {{ var('enrollment:ratio_window') }} as ratio_window
-from unioned u
+from unioned as u
+left join {{ ref('dim_district') }} as dd on u.district_code = dd.district_code

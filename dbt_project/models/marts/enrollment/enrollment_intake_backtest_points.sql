@@ -23,8 +23,10 @@ with points as (
 
 select
     p.*,
+    dd.district_name,
     abs(p.forecast - p.actual) / p.actual as ape,
     abs(p.naive_forecast - p.actual) / p.actual as naive_ape,
     case when p.forecast_lower is null then null
          when p.actual between p.forecast_lower and p.forecast_upper then true else false end as is_in_interval
 from points p
+left join {{ ref('dim_district') }} as dd on p.district_code = dd.district_code

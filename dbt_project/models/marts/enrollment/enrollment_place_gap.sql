@@ -18,7 +18,7 @@ supply_year as (
 ),
 
 supply as (
-    select c.district_code, c.stage, max(c.school_year) as supply_year, sum(c.planned_places) as planned_places
+    select c.district_code, c.stage, max(c.school_year) as supply_year, cast(sum(c.planned_places) as bigint) as planned_places
     from {{ ref('fct_school_condition') }} c
     join supply_year y on c.school_year = y.supply_year
     group by c.district_code, c.stage
@@ -26,6 +26,7 @@ supply as (
 
 select
     d.district_code,
+    dd.district_name,
     d.school_year,
     d.stage,
     d.grades_forecast,
@@ -36,6 +37,9 @@ select
     s.supply_year,
     round(d.demand - s.planned_places, 0) as place_gap,
     round(d.demand_upper - s.planned_places, 0) as place_gap_upper,
-    case when d.demand > s.planned_places then true else false end as has_shortage
+    case when d.demand > s.planned_places then true else false end as has_shortage,
+    -- the first forecast year: gaps of different years must not be summed
+    d.school_year = min(d.school_year) over () as is_next_year
 from demand d
 left join supply s on s.district_code = d.district_code and s.stage = d.stage
+left join {{ ref('dim_district') }} as dd on d.district_code = dd.district_code

@@ -7,7 +7,6 @@ with scores as (
 )
 
 select
-    m.record_key as fitness_test_key,
     m.student_key,
     m.student_xyear_key,
     m.school_id,

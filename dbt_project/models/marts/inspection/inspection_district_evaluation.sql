@@ -5,7 +5,7 @@
 with schools as (
     select district_code, school_year, stage,
            count(*) as schools,
-           sum(case when is_passing then 1 else 0 end) as schools_passing
+           cast(sum(case when is_passing then 1 else 0 end) as bigint) as schools_passing
     from {{ ref('inspection_school_evaluation') }}
     group by district_code, school_year, stage
 ),
@@ -21,7 +21,7 @@ failing_schools as (
 cv as (
     select district_code, school_year, stage,
            count(*) as indicators,
-           sum(case when is_cv_met then 1 else 0 end) as indicators_cv_met,
+           cast(sum(case when is_cv_met then 1 else 0 end) as bigint) as indicators_cv_met,
            avg(cv) as composite_cv,
            max(cv_max) as cv_max
     from {{ ref('inspection_district_indicator_cv') }}

@@ -7,6 +7,7 @@ with cv as (
 
 select
     cv.district_code,
+    dd.district_name,
     cv.school_year,
     cv.stage,
     cv.indicator_no,
@@ -21,3 +22,4 @@ select
     case when cv.cv <= t.cv_max then true else false end as is_cv_met
 from cv
 join {{ ref('inspection_cv_thresholds_2017') }} t on t.stage = cv.stage
+left join {{ ref('dim_district') }} as dd on cv.district_code = dd.district_code

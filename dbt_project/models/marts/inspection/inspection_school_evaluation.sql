@@ -10,7 +10,7 @@ with per_school as (
         stage,
         max(students) as students,
         count(*) as indicators,
-        sum(case when is_met then 1 else 0 end) as indicators_met,
+        cast(sum(case when is_met then 1 else 0 end) as bigint) as indicators_met,
         min(case when not is_met then share_of_threshold end) as lowest_unmet_share
     from {{ ref('inspection_school_indicators') }}
     group by school_id, district_code, school_year, stage
@@ -30,6 +30,7 @@ select
     p.school_id,
     s.school_name,
     p.district_code,
+    dd.district_name,
     p.school_year,
     p.stage,
     p.students,
@@ -45,3 +46,4 @@ select
 from per_school p
 left join unmet u on u.school_id = p.school_id and u.school_year = p.school_year and u.stage = p.stage
 left join {{ ref('dim_school') }} s on s.school_id = p.school_id
+left join {{ ref('dim_district') }} as dd on p.district_code = dd.district_code

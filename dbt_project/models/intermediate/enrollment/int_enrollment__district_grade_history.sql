@@ -2,7 +2,7 @@
 -- cohort's birth year (school year − 6 for grade 1). Births column: var('enrollment:births_measure').
 with headcount as (
     select district_code, school_year, cast(grade as integer) as grade,
-           sum(students_as_corrected) as students
+           cast(sum(students_as_corrected) as bigint) as students
     from {{ ref('fct_enrollment_census') }}
     -- a school missing from the registry has no district to plan places for
     where district_code is not null

@@ -1,7 +1,7 @@
 -- Test records in the shape the scoring macros read: one row per student and test year,
 -- grade as the standard's code ('1'..'12'), sex '1'/'2', raw measurements (silver names).
 select
-    fitness_test_key as record_key,
+    student_key as record_key,
     student_key,
     student_xyear_key,
     school_id,

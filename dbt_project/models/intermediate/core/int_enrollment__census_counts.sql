@@ -1,6 +1,6 @@
 -- 普查日在籍人数 per school, school year and grade: the official figure the snapshot keeps history of.
 select
-    {{ edulake_key(['school_id', 'school_year', 'grade']) }} as census_key,
+    {{ gen_skey('census_key') }},
     school_year,
     school_id,
     district_code,
