@@ -118,7 +118,9 @@ def staging_sql(table: Table) -> str:
     """Rename and cast only: silver's MERGE already keeps one row per natural key, and staging's
     unique_combination_of_columns test (dbt_utils) guards it instead of a second dedupe."""
     cols = [f for f in table.silver_fields if in_warehouse(f)]
-    select = ",\n".join(f"    cast({f.silver_name} as {sql_type(f)}) as {f.silver_name}" for f in cols)
+    # `decimal(18, 1)`: the spacing sqlfluff (dbt_project/.sqlfluff) asks for
+    select = ",\n".join(f"    cast({f.silver_name} as {sql_type(f).replace(',', ', ')}) as {f.silver_name}"
+                         for f in cols)
     return (
         f"{SQL_HEADER}-- {table.label} ({table.qualified_name}): typed columns of silver/{table.entity}.\n"
         f"select\n{select},\n"

@@ -78,6 +78,8 @@ def check(record: bool = True) -> list[SourceFreshness]:
     results = []
     for r in res.result.results:
         node = r.node
+        if str(node.resource_type) != "source":  # the on-run-start hook reports a result too
+            continue
         criteria = getattr(node, "freshness", None)
         results.append(SourceFreshness(
             checked_at=checked_at, source_table=node.name, status=str(r.status),

@@ -10,7 +10,7 @@ select
     cast(school_id as string) as school_id,
     cast(student_token as string) as student_token,
     cast(subject as string) as subject,
-    cast(score as decimal(18,1)) as score,
+    cast(score as decimal(18, 1)) as score,
     cast(full_marks as integer) as full_marks,
     cast(is_absent as boolean) as is_absent,
     {{ edulake_array_size('_warnings') }} > 0 as has_warnings,

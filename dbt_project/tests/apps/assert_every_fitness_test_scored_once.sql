@@ -11,12 +11,18 @@ with facts as (
 ),
 
 scored as (
-    select student_key, count(*) as n, max(case when is_complete and level is null then 1 else 0 end) as unleveled
+    select
+        student_key,
+        count(*) as n,
+        max(case when is_complete and level is null then 1 else 0 end) as unleveled
     from {{ ref('health_fitness_scores') }}
     group by student_key
 )
 
-select f.student_key, s.n, s.unleveled
-from facts f
-left join scored s on s.student_key = f.student_key
+select
+    f.student_key,
+    s.n,
+    s.unleveled
+from facts as f
+left join scored as s on f.student_key = s.student_key
 where s.n is null or s.n <> 1 or s.unleveled = 1

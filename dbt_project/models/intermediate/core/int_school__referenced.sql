@@ -11,12 +11,18 @@
 ] %}
 with referenced as (
     {% for model, column in feeds %}
-    select distinct {{ column }} as school_id, '{{ model }}' as referenced_by from {{ ref(model) }}
-    {% if not loop.last %}union all{% endif %}
+        select distinct
+            {{ column }},
+            '{{ model }}' as referenced_by
+        from {{ ref(model) }}
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 
-select school_id, min(referenced_by) as first_referenced_by, count(*) as feeds
+select
+    school_id,
+    min(referenced_by) as first_referenced_by,
+    count(*) as feeds
 from referenced
 where school_id is not null
 group by school_id

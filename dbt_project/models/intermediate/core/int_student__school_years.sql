@@ -9,8 +9,8 @@
     ref('stg_enrollment__student_status_change'),
 ] %}
 
+-- seen: columns a feed lacks come out NULL
 with seen as (
-    -- columns a feed lacks come out NULL
     {{ dbt_utils.union_relations(
         relations=feeds,
         include=['student_token', 'school_year', 'sex', 'birth_month', 'ethnicity', 'hukou_district',
@@ -20,9 +20,9 @@ with seen as (
 ranked as (
     select
         seen.*,
-        case _dbt_source_relation
+        case seen._dbt_source_relation
             {%- for feed in feeds %}
-            when '{{ feed }}' then {{ loop.index }}
+                when '{{ feed }}' then {{ loop.index }}
             {%- endfor %}
         end as source_rank
     from seen
@@ -31,7 +31,9 @@ ranked as (
 best as (
     select
         ranked.*,
-        row_number() over (partition by student_token, school_year order by source_rank) as best_rank
+        row_number()
+            over (partition by ranked.student_token, ranked.school_year order by ranked.source_rank)
+            as best_rank
     from ranked
 )
 

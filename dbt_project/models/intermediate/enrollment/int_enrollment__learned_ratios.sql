@@ -2,7 +2,11 @@
 -- var('enrollment:ratio_window') observed ratios, and the relative spread of all earlier ones
 -- (for prediction intervals). The last target year is one past the history (the forecast).
 with ratios as (
-    select district_code, grade, school_year, ratio
+    select
+        district_code,
+        grade,
+        school_year,
+        ratio
     from {{ ref('int_enrollment__transition_ratios') }}
     where ratio is not null
 ),
@@ -12,31 +16,44 @@ last_year as (
 ),
 
 targets as (
-    select distinct district_code, grade, school_year as target_year from ratios
+    select distinct
+        district_code,
+        grade,
+        school_year as target_year
+    from ratios
     union
-    select distinct r.district_code, r.grade, l.last_school_year + 1 as target_year
-    from ratios r cross join last_year l
+    select distinct
+        r.district_code,
+        r.grade,
+        l.last_school_year + 1 as target_year
+    from ratios as r cross join last_year as l
 ),
 
 windowed as (
-    select t.district_code, t.grade, t.target_year,
-           avg(r.ratio) as ratio_mean,
-           count(*) as window_years
-    from targets t
-    join ratios r
-      on r.district_code = t.district_code and r.grade = t.grade
-     and r.school_year < t.target_year
-     and r.school_year >= t.target_year - {{ var('enrollment:ratio_window') }}
+    select
+        t.district_code,
+        t.grade,
+        t.target_year,
+        avg(r.ratio) as ratio_mean,
+        count(*) as window_years
+    from targets as t
+    inner join ratios as r
+        on t.district_code = r.district_code and t.grade = r.grade
+            and t.target_year > r.school_year
+            and r.school_year >= t.target_year - {{ var('enrollment:ratio_window') }}
     group by t.district_code, t.grade, t.target_year
 ),
 
 spread as (
-    select t.district_code, t.grade, t.target_year,
-           stddev_samp(r.ratio) / avg(r.ratio) as ratio_rel_sd,
-           count(*) as history_years
-    from targets t
-    join ratios r
-      on r.district_code = t.district_code and r.grade = t.grade and r.school_year < t.target_year
+    select
+        t.district_code,
+        t.grade,
+        t.target_year,
+        stddev_samp(r.ratio) / avg(r.ratio) as ratio_rel_sd,
+        count(*) as history_years
+    from targets as t
+    inner join ratios as r
+        on t.district_code = r.district_code and t.grade = r.grade and t.target_year > r.school_year
     group by t.district_code, t.grade, t.target_year
 )
 
@@ -52,5 +69,5 @@ select
     case when s.history_years >= 2 then s.ratio_rel_sd * sqrt(1.0 + 1.0 / w.window_years) end
         as ratio_pred_rel_sd,
     s.history_years
-from windowed w
-join spread s on s.district_code = w.district_code and s.grade = w.grade and s.target_year = w.target_year
+from windowed as w
+inner join spread as s on w.district_code = s.district_code and w.grade = s.grade and w.target_year = s.target_year

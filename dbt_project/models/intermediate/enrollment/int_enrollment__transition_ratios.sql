@@ -12,11 +12,11 @@ based as (
         cur.grade,
         cur.students,
         case when cur.grade = 1 then cur.births_6y_before else prev.students end as base_count
-    from h cur
-    left join h prev
-      on prev.district_code = cur.district_code
-     and prev.school_year = cur.school_year - 1
-     and prev.grade = cur.grade - 1
+    from h as cur
+    left join h as prev
+        on cur.district_code = prev.district_code
+            and prev.school_year = cur.school_year - 1
+            and prev.grade = cur.grade - 1
 )
 
 select

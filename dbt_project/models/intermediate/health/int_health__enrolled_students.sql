@@ -6,5 +6,5 @@ select
     e.school_year,
     e.grade,
     e.sex
-from {{ ref('fct_enrollment') }} e
+from {{ ref('fct_enrollment') }} as e
 where e.is_enrolled

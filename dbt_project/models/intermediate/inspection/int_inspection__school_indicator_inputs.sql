@@ -22,7 +22,7 @@ select
         when 'equipment_value_yuan' then c.equipment_value_yuan
         when 'multimedia_classrooms' then c.multimedia_classrooms
     end as double) * i.per_students as numerator
-from {{ ref('fct_school_condition') }} c
-join {{ ref('inspection_resource_indicators_2017') }} i on i.stage = c.stage
-left join {{ ref('dim_school') }} s on s.school_id = c.school_id
+from {{ ref('fct_school_condition') }} as c
+inner join {{ ref('inspection_resource_indicators_2017') }} as i on c.stage = i.stage
+left join {{ ref('dim_school') }} as s on c.school_id = s.school_id
 where not (s.running_type = '218' and c.students < {{ var('inspection:small_site_min_students') }})

@@ -20,14 +20,16 @@ valued as (
         v.numerator,
         v.denominator,
         case when l.kind in ('ratio', 'rate') then {{ dbt_utils.safe_divide('v.numerator', 'v.denominator') }}
-             else v.numerator end as value,
+            else v.numerator
+        end as value,
         case when l.kind = 'rate' then v.denominator
-             when l.kind = 'count_of_students' then v.numerator end as cell_size,
+            when l.kind = 'count_of_students' then v.numerator
+        end as cell_size,
         l.kpi_cn,
         l.kind,
         l.unit
     from v
-    join labels l on l.kpi = v.kpi
+    inner join labels as l on v.kpi = l.kpi
 )
 
 select
@@ -40,9 +42,10 @@ select
     x.kind,
     x.unit,
     case when x.cell_size < {{ min_cell }} then null
-         else x.value end as value,
+        else x.value
+    end as value,
     case when x.cell_size < {{ min_cell }} then null else x.numerator end as numerator,
     case when x.cell_size < {{ min_cell }} then null else x.denominator end as denominator,
     case when x.cell_size < {{ min_cell }} then true else false end as is_suppressed
-from valued x
+from valued as x
 left join {{ ref('dim_district') }} as dd on x.district_code = dd.district_code

@@ -3,6 +3,16 @@
 -- policy (config.freshness in _silver__sources.yml, read from the project graph: stated once).
 -- Age and status are as of this build.
 {%- set period_days = {'minute': 1.0 / 1440, 'hour': 1.0 / 24, 'day': 1.0} %}
+{%- set warn_days = {} %}
+{%- set error_days = {} %}
+{%- if execute %}
+    {%- for node in graph.sources.values() if node.source_name == 'silver' %}
+        {%- set policy = node.freshness %}
+        {%- do warn_days.update({node.name: policy.warn_after.count * period_days[policy.warn_after.period]}) %}
+        {%- do error_days.update({node.name: policy.error_after.count * period_days[policy.error_after.period]}) %}
+    {%- endfor %}
+{%- endif %}
+
 with loaded as (
     select * from {{ ref('int_silver__load_times') }}
 ),
@@ -10,20 +20,17 @@ with loaded as (
 aged as (
     select
         loaded.*,
-        {{ dbt.datediff('last_loaded_at', dbt.current_timestamp(), 'second') }} / 86400.0 as age_days,
-        case source_table
-            {%- if execute %}
-            {%- for node in graph.sources.values() if node.source_name == 'silver' %}
-            when '{{ node.name }}' then {{ node.freshness.warn_after.count * period_days[node.freshness.warn_after.period] }}
+        -- the adapter's datediff renders as one long expression
+        {{ dbt.datediff('loaded.last_loaded_at', dbt.current_timestamp(), 'second') }} / 86400.0 as age_days,  -- noqa: LT05
+        case loaded.source_table
+            {%- for name, days in warn_days.items() %}
+                when '{{ name }}' then {{ days }}
             {%- endfor %}
-            {%- endif %}
         end as warn_after_days,
-        case source_table
-            {%- if execute %}
-            {%- for node in graph.sources.values() if node.source_name == 'silver' %}
-            when '{{ node.name }}' then {{ node.freshness.error_after.count * period_days[node.freshness.error_after.period] }}
+        case loaded.source_table
+            {%- for name, days in error_days.items() %}
+                when '{{ name }}' then {{ days }}
             {%- endfor %}
-            {%- endif %}
         end as error_after_days
     from loaded
 )

@@ -1,5 +1,6 @@
 -- 考试成绩: one row per exam, subject and student.
 with scores as (select * from {{ ref('stg_exam__exam_score') }}),
+
 schools as (select * from {{ ref('int_school__districts') }})
 
 select
@@ -16,7 +17,8 @@ select
     e.score,
     e.full_marks,
     case when e.is_absent then cast(null as double)
-         else cast(e.score as double) / nullif(e.full_marks, 0) end as score_rate,
+        else cast(e.score as double) / nullif(e.full_marks, 0)
+    end as score_rate,
     e.is_absent
 from scores as e
-left join schools as s on s.school_id = e.school_id
+left join schools as s on e.school_id = s.school_id

@@ -1,5 +1,6 @@
 -- 视力筛查: one row per student and screening date.
 with screenings as (select * from {{ ref('stg_health__vision_screening') }}),
+
 schools as (select * from {{ ref('int_school__districts') }})
 
 select
@@ -15,7 +16,8 @@ select
     v.left_uncorrected_va,
     v.right_uncorrected_va,
     case when v.left_uncorrected_va <= v.right_uncorrected_va then v.left_uncorrected_va
-         else coalesce(v.right_uncorrected_va, v.left_uncorrected_va) end as worse_eye_va,
+        else coalesce(v.right_uncorrected_va, v.left_uncorrected_va)
+    end as worse_eye_va,
     v.wears_glasses
 from screenings as v
-left join schools as s on s.school_id = v.school_id
+left join schools as s on v.school_id = s.school_id

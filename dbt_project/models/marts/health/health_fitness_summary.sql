@@ -45,7 +45,7 @@ finest as (
         coalesce(e.sex, t.sex) as sex,
         coalesce(e.enrolled, 0) as enrolled,
         {%- for m in measures[1:] %}
-        coalesce(t.{{ m }}, 0) as {{ m }}{% if not loop.last %},{% endif %}
+            coalesce(t.{{ m }}, 0) as {{ m }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from enrolled as e
     full outer join tested as t
