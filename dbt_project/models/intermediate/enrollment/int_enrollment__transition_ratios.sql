@@ -25,5 +25,5 @@ select
     grade,
     students,
     base_count,
-    case when base_count > 0 then cast(students as double) / base_count end as ratio
+    {{ dbt_utils.safe_divide('cast(students as double)', 'base_count') }} as ratio
 from based

@@ -17,7 +17,7 @@ select
     e.score,
     e.full_marks,
     case when e.is_absent then cast(null as double)
-        else cast(e.score as double) / nullif(e.full_marks, 0)
+        else {{ dbt_utils.safe_divide('cast(e.score as double)', 'e.full_marks') }}
     end as score_rate,
     e.is_absent
 from scores as e
