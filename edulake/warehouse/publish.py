@@ -47,6 +47,33 @@ def strip_to_reader_schemas(path: Path) -> list[str]:
         con.close()
 
 
+def write_published(built: Path, dest: Path) -> None:
+    """A new file at `dest` holding the reader schemas of `built` (which is left as it was): strip a copy,
+    then copy its catalog and data into `dest` (COPY FROM DATABASE keeps the tables' and columns' comments).
+    The copy is compact: dropping tables in place would leave their blocks (pseudonym tokens of the
+    intermediate tables among them) in the file's free space."""
+    import shutil
+
+    import duckdb
+
+    stripped = dest.with_name(dest.name + ".stripped")
+    try:
+        shutil.copy2(built, stripped)
+        strip_to_reader_schemas(stripped)
+        dest.unlink(missing_ok=True)
+        con = duckdb.connect()
+        try:
+            con.execute(f"ATTACH '{stripped}' AS built (READ_ONLY)")
+            con.execute(f"ATTACH '{dest}' AS published")
+            con.execute("COPY FROM DATABASE built TO published")
+            con.execute("CHECKPOINT published")
+        finally:
+            con.close()
+    finally:
+        stripped.unlink(missing_ok=True)
+        stripped.with_name(stripped.name + ".wal").unlink(missing_ok=True)
+
+
 def checkpoint(path: Path) -> None:
     import duckdb
 

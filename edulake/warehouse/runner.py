@@ -1,10 +1,13 @@
 """Run `dbt build` programmatically and publish the warehouse atomically.
 
-Publishing: dbt writes into a fresh file beside the published one (a copy of it, so snapshot history
-survives from build to build); only a successful build is renamed over paths().warehouse (os.replace is
-atomic). Readers that opened the old file read-only keep reading it; new readers get the new one; nobody
-ever sees a half-built database, and readers never block the build (DuckDB allows one writer per file,
-and the builder never writes the published file). A failed build is kept as warehouse/last_failed.duckdb
+Publishing: dbt writes into a fresh file beside the published one, a copy of the builder's state (the
+last green build, whole: snapshot history and the intermediate tables a partial `--select` builds on).
+Only a successful build is published: a copy of it, stripped to the reader schemas (publish.py), is
+renamed over paths().warehouse (os.replace is atomic), and the build itself becomes the builder's state
+(warehouse/builder_state.duckdb, owner-only: it holds pseudonym tokens in intermediate tables).
+Readers that opened the old file read-only keep reading it; new readers get the new one; nobody ever sees
+a half-built database, and readers never block the build (DuckDB allows one writer per file, and the
+builder never writes the published file). A failed build is kept whole as warehouse/last_failed.duckdb
 with the stored test failures, for inspection. Builds of one home are serialised by a lock file.
 """
 
@@ -77,6 +80,11 @@ def build_lock(p: Paths) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def builder_state(p: Paths) -> Path:
+    """The last green build, whole (never read by readers)."""
+    return p.warehouse_dir / "builder_state.duckdb"
 
 
 def dbt_vars(p: Paths) -> dict:
@@ -158,9 +166,12 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
     with build_lock(p):
         if target != "duckdb":
             return _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet)
-        fresh = p.warehouse_dir / f".edulake.build-{uuid.uuid4().hex[:12]}.duckdb"
-        if p.warehouse.exists():
-            shutil.copy2(p.warehouse, fresh)  # keeps the snapshot history; the published file is not touched
+        run_id = uuid.uuid4().hex[:12]
+        fresh = p.warehouse_dir / f".edulake.build-{run_id}.duckdb"
+        state = builder_state(p)
+        base = state if state.exists() else p.warehouse  # the published file alone still has the history
+        if base.exists():
+            shutil.copy2(base, fresh)  # neither the state nor the published file is touched
         profiles_dir = profiles.write(p, fresh, threads)
         packages.install()
         try:
@@ -174,12 +185,13 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
                              nodes=_nodes(res.result), error=str(res.exception or ""))
         if fresh.exists():
-            if result.success:  # readers get the reader schemas only
-                publish.strip_to_reader_schemas(fresh)
-            else:  # kept whole for inspection (audit.* holds the failing rows)
-                publish.checkpoint(fresh)
-        if result.success:
-            os.replace(fresh, p.warehouse)
+            publish.checkpoint(fresh)
+        if result.success:  # readers get the reader schemas only; the whole build is the next one's state
+            public = p.warehouse_dir / f".edulake.build-{run_id}.publish.duckdb"
+            publish.write_published(fresh, public)
+            os.replace(public, p.warehouse)
+            os.chmod(fresh, 0o600)
+            os.replace(fresh, state)
             result.published = p.warehouse
         elif fresh.exists():
             failed = p.warehouse_dir / "last_failed.duckdb"
