@@ -40,7 +40,7 @@ select
     source_table_cn,
     cast(last_loaded_at as timestamp) as last_loaded_at,
     row_count,
-    cast(age_days as double) as age_days,
+    round(cast(age_days as double), 2) as age_days,
     cast(warn_after_days as double) as warn_after_days,
     cast(error_after_days as double) as error_after_days,
     case
