@@ -25,8 +25,10 @@ browser:
 test: install browser
 	$(UV) run pytest -q
 
+# ruff over the Python, sqlfluff (dbt templater, dbt_project/.sqlfluff) over the dbt project's SQL
 lint: install
 	$(UV) run ruff check edulake tests dags spark_jobs
+	$(UV) run python -m edulake.warehouse.lint
 
 # Known vulnerabilities in uv.lock and Superset's environment (pip-audit; exceptions in
 # security/audit-exceptions.yaml). Needs PyPI's per-release JSON API or api.osv.dev (EDULAKE_AUDIT_SERVICE=osv):

@@ -3,6 +3,7 @@
 Scheduled on the silver Assets: any ingest DAG that loads a batch triggers it.
 
     wait_for_ingest ─► check_silver ─► dbt_build (emits the warehouse Asset) ─► share_extracts
+                    └► source_freshness
 
 wait_for_ingest  waits while any ingest DAG run is queued or running, so a burst of feeds (as in
                  `edulake run`) gives one build over all of them, not one per feed. Polls every 60 s in
@@ -10,6 +11,8 @@ wait_for_ingest  waits while any ingest DAG run is queued or running, so a burst
 check_silver     every silver entity must exist (else skip: a later feed will trigger again), and silver
                  must have changed since the last successful build (else skip: runs queued during the
                  build find nothing new — a rerun is a no-op).
+source_freshness `dbt source freshness` on silver (`_loaded_at` against the source's warn/error policy),
+                 results appended to ops/source_freshness; stale tables are logged, not fatal.
 dbt_build        one task: `dbt build` (models, contracts, tests) on DuckDB into a new file, then the atomic
                  publish to warehouse/edulake.duckdb. One task rather than a task group per model
                  (astronomer-cosmos): on DuckDB the whole graph takes under a few minutes in one process,
@@ -89,6 +92,16 @@ with DAG(
 
         return publish.publish_all()
 
+    @task(task_id="source_freshness")
+    def source_freshness() -> dict:
+        from edulake.warehouse import freshness
+
+        summary = freshness.summary(freshness.check())
+        log.info("source freshness: %s", summary)
+        return summary
+
     checked = check_silver()
-    wait_for_ingest() >> checked
+    waited = wait_for_ingest()
+    waited >> checked
+    waited >> source_freshness()
     share_extracts(dbt_build(checked))

@@ -24,7 +24,7 @@ def dbt_dir(p: Paths) -> Path:
     return p.warehouse_dir / "dbt"
 
 
-def profile(p: Paths, database_file: Path, threads: int = 2) -> dict:
+def profile(p: Paths, database_file: Path | str, threads: int = 2) -> dict:
     spark_dir = p.spark_dir
     derby = spark_dir / "derby"
     return {
@@ -63,9 +63,9 @@ def profile(p: Paths, database_file: Path, threads: int = 2) -> dict:
     }
 
 
-def write(p: Paths, database_file: Path, threads: int = 2) -> Path:
-    """Write profiles.yml for this home; returns the profiles directory."""
-    folder = dbt_dir(p)
+def write(p: Paths, database_file: Path | str, threads: int = 2, folder: Path | None = None) -> Path:
+    """Write profiles.yml for this home (into `folder`, default dbt_dir(p)); returns the profiles directory."""
+    folder = folder or dbt_dir(p)
     folder.mkdir(parents=True, exist_ok=True)
     (p.warehouse_dir / "duckdb_extensions").mkdir(parents=True, exist_ok=True)
     (folder / "profiles.yml").write_text(

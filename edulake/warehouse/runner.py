@@ -1,10 +1,13 @@
 """Run `dbt build` programmatically and publish the warehouse atomically.
 
-Publishing: dbt writes into a fresh file beside the published one (a copy of it, so snapshot history
-survives from build to build); only a successful build is renamed over paths().warehouse (os.replace is
-atomic). Readers that opened the old file read-only keep reading it; new readers get the new one; nobody
-ever sees a half-built database, and readers never block the build (DuckDB allows one writer per file,
-and the builder never writes the published file). A failed build is kept as warehouse/last_failed.duckdb
+Publishing: dbt writes into a fresh file beside the published one, a copy of the builder's state (the
+last green build, whole: snapshot history and the intermediate tables a partial `--select` builds on).
+Only a successful build is published: a copy of it, stripped to the reader schemas (publish.py), is
+renamed over paths().warehouse (os.replace is atomic), and the build itself becomes the builder's state
+(warehouse/builder_state.duckdb, owner-only: it holds pseudonym tokens in intermediate tables).
+Readers that opened the old file read-only keep reading it; new readers get the new one; nobody ever sees
+a half-built database, and readers never block the build (DuckDB allows one writer per file, and the
+builder never writes the published file). A failed build is kept whole as warehouse/last_failed.duckdb
 with the stored test failures, for inspection. Builds of one home are serialised by a lock file.
 """
 
@@ -23,7 +26,7 @@ from pathlib import Path
 
 from edulake import permissions, settings
 from edulake.settings import DBT_PROJECT_DIR, Paths
-from edulake.warehouse import profiles
+from edulake.warehouse import packages, profiles, publish
 
 Events = Callable[[dict], None] | None
 
@@ -69,7 +72,7 @@ class BuildResult:
 
 
 @contextlib.contextmanager
-def _build_lock(p: Paths) -> Iterator[None]:
+def build_lock(p: Paths) -> Iterator[None]:
     p.warehouse_dir.mkdir(parents=True, exist_ok=True)
     with open(p.warehouse_dir / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second build of the same home waits for the first
@@ -77,6 +80,11 @@ def _build_lock(p: Paths) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def builder_state(p: Paths) -> Path:
+    """The last green build, whole (never read by readers)."""
+    return p.warehouse_dir / "builder_state.duckdb"
 
 
 def dbt_vars(p: Paths) -> dict:
@@ -98,7 +106,7 @@ def dbt_args(command: str | list[str], p: Paths, profiles_dir: Path, target: str
     return args + list(extra or [])
 
 
-def _release_duckdb() -> None:
+def release_duckdb() -> None:
     """dbt-duckdb keeps its database instance open for the life of the process: close it, so the file is
     complete (checkpointed) before it is published and the next build can open another file."""
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
@@ -108,30 +116,6 @@ def _release_duckdb() -> None:
             with contextlib.suppress(Exception):
                 DuckDBConnectionManager._ENV.close()
             DuckDBConnectionManager._ENV = None
-
-
-# silver: views over delta_scan (need the lake and the extension); staging: build-time copies of silver
-LAKE_SCHEMAS = ("silver", "staging")
-
-
-def _finish(path: Path, strip_lake_views: bool) -> None:
-    """Drop the silver views and staging copies (readers must not depend on the lake; staging is rebuilt
-    every time), then checkpoint so the file is complete on its own before it is renamed."""
-    import duckdb
-
-    con = duckdb.connect(str(path))
-    try:
-        if strip_lake_views:
-            views = con.execute(
-                "select schema_name, view_name from duckdb_views() where not internal and schema_name in "
-                f"({', '.join('?' for _ in LAKE_SCHEMAS)})", list(LAKE_SCHEMAS)).fetchall()
-            for schema, view in views:
-                con.execute(f'drop view if exists "{schema}"."{view}"')
-            for schema in LAKE_SCHEMAS:
-                con.execute(f'drop schema if exists "{schema}" cascade')
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
 
 
 def _callback(on_event: Events):
@@ -151,7 +135,7 @@ def _callback(on_event: Events):
     return handle
 
 
-def _invoke(args: list[str], on_event: Events):
+def invoke(args: list[str], on_event: Events):
     from dbt.cli.main import dbtRunner
 
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -180,27 +164,35 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
     if not (p.silver).exists():
         raise BuildError(f"no silver zone at {p.silver}: ingest first (edulake ingest)")
     started = time.monotonic()
-    with _build_lock(p):
+    with build_lock(p):
         if target != "duckdb":
             return _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet)
-        fresh = p.warehouse_dir / f".edulake.build-{uuid.uuid4().hex[:12]}.duckdb"
-        if p.warehouse.exists():
-            shutil.copy2(p.warehouse, fresh)  # keeps the snapshot history; the published file is not touched
+        run_id = uuid.uuid4().hex[:12]
+        fresh = p.warehouse_dir / f".edulake.build-{run_id}.duckdb"
+        state = builder_state(p)
+        base = state if state.exists() else p.warehouse  # the published file alone still has the history
+        if base.exists():
+            shutil.copy2(base, fresh)  # neither the state nor the published file is touched
         profiles_dir = profiles.write(p, fresh, threads)
+        packages.install()
         try:
-            res = _invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
+            res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
             if res.success and docs:
-                docs_res = _invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
+                docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
                 if not docs_res.success:
                     res = docs_res
         finally:
-            _release_duckdb()
+            release_duckdb()
         result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
                              nodes=_nodes(res.result), error=str(res.exception or ""))
         if fresh.exists():
-            _finish(fresh, strip_lake_views=result.success)
-        if result.success:
-            os.replace(fresh, p.warehouse)
+            publish.checkpoint(fresh)
+        if result.success:  # readers get the reader schemas only; the whole build is the next one's state
+            public = p.warehouse_dir / f".edulake.build-{run_id}.publish.duckdb"
+            publish.write_published(fresh, public)
+            os.replace(public, p.warehouse)
+            os.chmod(fresh, 0o600)
+            os.replace(fresh, state)
             result.published = p.warehouse
         elif fresh.exists():
             failed = p.warehouse_dir / "last_failed.duckdb"
@@ -216,7 +208,8 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
 def _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet) -> BuildResult:
     """Non-DuckDB targets write into their own catalog: nothing to publish here."""
     profiles_dir = profiles.write(p, p.warehouse, threads)
-    res = _invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
+    packages.install()
+    res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
     result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
                          nodes=_nodes(res.result), error=str(res.exception or ""))
     _write_run_record(p, result)

@@ -53,6 +53,18 @@ def test_committed_bundle_matches_the_spec():
     assert on_disk == files, "dashboards/bundle/ drifted from edulake/superset/spec.py: run `edulake superset bundle`"
 
 
+def test_datasets_read_the_marts_figures_without_rederiving_them():
+    """Rates and district names are columns of the marts: a dataset selects one mart table (no join, no
+    arithmetic) and a metric aggregates one column; no '全部' sentinel is filtered on."""
+    aggregate = re.compile(r"(SUM|MAX|COUNT)\((DISTINCT )?[a-z_]+\)|COUNT\(\*\)")
+    for ds in spec.DATASETS:
+        assert len(_tables(ds)) == 1 and not re.search(r"\bjoin\b|/|nullif|\bcase\b", ds.sql, re.I), ds.key
+        for name, (expression, _label) in ds.metrics.items():
+            assert aggregate.fullmatch(expression), (ds.key, name, expression)
+    filters = [f["sqlExpression"] for d in spec.DASHBOARDS for c in d.charts for f in c.params.get("adhoc_filters", [])]
+    assert filters and not any("全部" in f for f in filters)
+
+
 def test_every_chart_returns_rows(admin, built_home):
     charts = admin.charts()
     assert {c["slice_name"] for c in charts} == {c.title for d in spec.DASHBOARDS for c in d.charts}

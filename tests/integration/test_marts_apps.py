@@ -41,10 +41,10 @@ def test_cli_and_mart_score_alike(wh, tmp_path):
     measures = list(item_columns().values())
     cols = ["grade", "sex", "height_cm", "weight_kg", *measures]
     rows = wh.execute(
-        "select f.fitness_test_key, " + ", ".join(f"f.{c}" for c in cols)
+        "select f.student_key, " + ", ".join(f"f.{c}" for c in cols)
         + ", s.standard_score, s.bonus_score, s.total_score, s.level, s.bmi_category"
-        " from core.fct_fitness_test f join health.health_fitness_scores s using (fitness_test_key)"
-        " order by f.fitness_test_key limit 300"
+        " from core.fct_fitness_test f join health.health_fitness_scores s using (student_key)"
+        " order by f.student_key limit 300"
     ).fetchall()
     src = tmp_path / "in.csv"
     with src.open("w", newline="", encoding="utf-8") as f:
@@ -66,7 +66,7 @@ def test_cli_and_mart_score_alike(wh, tmp_path):
 def test_health_summary_rolls_up_to_the_city(wh):
     city = wh.execute(
         "select school_year, tested, enrolled from health.health_fitness_summary"
-        " where scope = 'city' and grade = '全部' and sex = '全部' order by school_year"
+        " where grouping_level = 'city' order by school_year"
     ).fetchall()
     facts = wh.execute(
         "select school_year, count(*) from core.fct_fitness_test group by 1 order by 1"
@@ -74,9 +74,35 @@ def test_health_summary_rolls_up_to_the_city(wh):
     assert [(y, t) for y, t, _ in city if t] == facts
     rates = wh.execute(
         "select min(pass_rate), max(pass_rate), min(participation_rate) from health.health_fitness_summary"
-        " where scope = 'district' and grade = '全部' and sex = '全部'"
+        " where grouping_level = 'district'"
     ).fetchone()
     assert 0 <= rates[0] <= rates[1] <= 1 and rates[2] > 0
+
+
+def test_rollups_keep_typed_keys_and_name_their_grouping_level(wh):
+    """GROUPING SETS, no '全部' sentinel: grade stays an integer, rolled-up keys are NULL, and
+    grouping_level says which set a row belongs to."""
+    types = dict(wh.execute(
+        "select column_name, data_type from information_schema.columns"
+        " where table_schema = 'health' and table_name = 'health_fitness_summary'").fetchall())
+    assert types["grade"] == "INTEGER"
+    levels = dict(wh.execute(
+        "select grouping_level, count(*) filter (where grade is not null or sex is not null or school_id is not null"
+        " or district_code is not null) from health.health_fitness_summary group by 1").fetchall())
+    assert set(levels) == {"school_grade_sex", "school", "district_grade_sex", "district_grade", "district_sex",
+                           "district", "city_grade_sex", "city_grade", "city_sex", "city"}
+    assert levels["city"] == 0  # the city row has every key rolled up
+    sentinel = wh.execute("select count(*) from health.health_fitness_summary where district_code = '全部'"
+                          " or school_id = '全部' or sex = '全部'").fetchone()[0]
+    assert sentinel == 0
+    # the city row is the sum of its districts, and carries the rate computed in the mart
+    city, districts = wh.execute(
+        "select (select sum(scored) from health.health_fitness_summary where grouping_level = 'city'),"
+        " (select sum(scored) from health.health_fitness_summary where grouping_level = 'district')").fetchone()
+    assert city == districts
+    names = {r[0] for r in wh.execute(
+        "select distinct district_name from health.health_fitness_summary where grouping_level = 'city'").fetchall()}
+    assert names == {"北京市"}
 
 
 def test_inspection_has_seven_indicators_and_a_verdict(wh):
@@ -93,7 +119,7 @@ def test_inspection_has_seven_indicators_and_a_verdict(wh):
 def test_backtest_reports_method_and_baseline(wh):
     rows = wh.execute(
         "select grade, mape, naive_mape, points from enrollment.enrollment_forecast_backtest"
-        " where scope = 'city' order by grade"
+        " where grouping_level = 'city' order by grade"
     ).fetchall()
     assert [r[0] for r in rows] == [1, 7]
     for _grade, mape, naive, points in rows:
@@ -119,7 +145,7 @@ def test_forecast_covers_five_years_and_feeds_the_place_gap(wh):
 def test_cockpit_city_students_match_enrollment(wh):
     (year,) = wh.execute("select max(school_year) from core.fct_enrollment").fetchone()
     published = wh.execute(
-        "select value from cockpit.cockpit_kpis where scope = 'city' and kpi = 'students_total'"
+        "select value from cockpit.cockpit_kpis where grouping_level = 'city' and kpi = 'students_total'"
         " and school_year = ?", [year]
     ).fetchone()[0]
     facts = wh.execute(

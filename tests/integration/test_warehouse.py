@@ -1,12 +1,14 @@
 """The holistic database built by dbt on DuckDB from the ingested lake (shared `built_home`).
 
-Covers: a green `dbt build` (models, contracts, unit and data tests), facts reconciling with silver,
+Covers: a green `dbt build` (models, contracts, unit and data tests), only reader schemas published,
+`dbt source freshness` and the cockpit's freshness mart agreeing, facts reconciling with silver,
 no identifier in clear anywhere in the published warehouse, atomic publishing (a reader keeps its
 snapshot, a failed build publishes nothing), snapshot history kept across builds, the CLI and docs.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -16,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from edulake import duckdb_extensions, settings, standard
-from edulake.warehouse import codegen, runner
+from edulake.warehouse import codegen, freshness, publish, runner
 
 pytestmark = pytest.mark.spark
 
@@ -57,14 +59,53 @@ def test_build_is_green_and_published(built_home):
     assert settings.paths().warehouse.exists()
     assert not list(settings.paths().warehouse_dir.glob(".edulake.build-*"))
     with open_warehouse() as con:
-        schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
-        # the published file stands alone: no views over the lake
-        assert "silver" not in schemas and "staging" not in schemas
         core = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'core'").fetchall()}
     assert {"dim_student", "dim_school", "dim_district", "dim_grade", "dim_date", "dim_exam", "dim_subject",
             "fct_enrollment", "fct_enrollment_status_change", "fct_fitness_test", "fct_vision_screening",
             "fct_exam_score", "fct_school_condition", "fct_enrollment_census"} <= core
+
+
+# what readers may see; everything else dbt builds (silver views, staging, intermediate, audit) is dropped
+PUBLISHED_SCHEMAS = {"core", "health", "inspection", "enrollment", "cockpit", "reference", "history"}
+
+
+def test_only_reader_schemas_are_published(built_home):
+    assert set(publish.READER_SCHEMAS) == PUBLISHED_SCHEMAS
+    with open_warehouse() as con:
+        schemas = {r[0] for r in con.execute("select distinct table_schema from information_schema.tables").fetchall()}
+        views = con.execute("select schema_name, view_name from duckdb_views() where not internal").fetchall()
+        token_columns = con.execute(
+            "select table_schema, table_name from information_schema.columns where column_name = 'student_token'"
+        ).fetchall()
+        empty_schemas = {r[0] for r in con.execute(
+            "select schema_name from duckdb_schemas() where not internal").fetchall()} - PUBLISHED_SCHEMAS
+    assert schemas == PUBLISHED_SCHEMAS
+    assert views == []  # the published file stands alone: no views over the lake
+    assert token_columns == []  # e.g. intermediate.int_student__school_years is not published
+    assert empty_schemas <= {"main"}
+
+
+def test_source_freshness_and_the_cockpit_read_the_same_figures(built_home):
+    """`dbt source freshness` (run by the build DAG) records every silver table in ops/source_freshness;
+    the published cockpit_source_freshness shows the same max(_loaded_at) under the same policy."""
+    from edulake.orchestration import deltaread
+
+    results = freshness.check()
+    assert {r.source_table for r in results} == set(FACTS.values()) | {"district", "school"}
+    assert all(r.status == "pass" for r in results), [(r.source_table, r.status, r.message) for r in results]
+    recorded = deltaread.query(freshness.ops_path(), "select source_table, status from t", name="t")
+    assert {r["source_table"] for r in recorded} >= {r.source_table for r in results}
+    with open_warehouse() as con:
+        mart = {r[0]: r[1:] for r in con.execute(
+            "select source_table, last_loaded_at, warn_after_days, error_after_days, freshness_status"
+            " from cockpit.cockpit_source_freshness").fetchall()}
+    assert set(mart) == {r.source_table for r in results}
+    for r in results:
+        loaded_at, warn_days, error_days, status = mart[r.source_table]
+        assert loaded_at.replace(tzinfo=None) == r.max_loaded_at.astimezone(dt.UTC).replace(tzinfo=None), r
+        assert (f"{warn_days:g} day", f"{error_days:g} day") == (r.warn_after, r.error_after)
+        assert status == "正常"
 
 
 def test_core_facts_reconcile_with_silver(built_home):

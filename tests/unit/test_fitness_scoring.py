@@ -7,6 +7,7 @@ Expected values are read by hand from the published tables (grade 1 boys, 高一
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from pathlib import Path
 
@@ -17,7 +18,14 @@ from edulake.fitness.cli import fitness
 from edulake.fitness.scoring import SEED_DIR, connect, item_columns, score_relation
 
 COLUMNS = ["grade", "sex", "height_cm", "weight_kg", *item_columns().values()]
-STANDARDS = Path("/work/shared/standards")
+# the standards folder beside the repository (../shared/standards); CI checks the recorded checksums instead
+REPO_ROOT = Path(__file__).resolve().parents[2]
+STANDARDS = REPO_ROOT.parent / "shared" / "standards"
+CHECKSUMS = json.loads((SEED_DIR.parent / "standards_checksums.json").read_text(encoding="utf-8"))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def score(rows: list[dict]) -> list[dict]:
@@ -137,8 +145,18 @@ def test_weights_seed_sums_to_100_and_matches_the_scoring_tables():
     assert set(totals.values()) == {100} and len(totals) == 28
 
 
-@pytest.mark.skipif(not STANDARDS.exists(), reason="shared standards folder not on this machine")
+def test_seeds_match_their_recorded_checksums():
+    """Runs everywhere (CI included): a seed edited without its standard is caught."""
+    for rel, entry in CHECKSUMS["seeds"].items():
+        assert _sha256(SEED_DIR.parent / rel) == entry["sha256"], f"seed {rel} changed: update it with its standard"
+        if "copy_of" in entry:  # an unchanged copy: the same bytes as the standard file it copies
+            assert entry["sha256"] == CHECKSUMS["standards"][entry["copy_of"]], rel
+
+
+@pytest.mark.skipif(not STANDARDS.exists(), reason="../shared/standards is not beside this checkout")
 def test_seeds_carry_the_shared_standards_unchanged():
+    for name, digest in CHECKSUMS["standards"].items():
+        assert _sha256(STANDARDS / name) == digest, f"{name} changed in ../shared/standards: re-copy the seeds"
     seed = (SEED_DIR / "health_fitness_standard_2014.csv").read_bytes()
     assert seed == (STANDARDS / "physical_fitness_2014.csv").read_bytes()
     meta = json.loads((STANDARDS / "physical_fitness_2014.json").read_text(encoding="utf-8"))["meta"]

@@ -7,7 +7,9 @@ How to resolve: the rows listed are published although small; check the kind of 
   cockpit_kpi_definitions (rate / count_of_students) and the suppression rule in cockpit_kpis.
 */
 select k.*
-from {{ ref('cockpit_kpis') }} k
+from {{ ref('cockpit_kpis') }} as k
 where not k.is_suppressed
-  and ((k.kind = 'rate' and k.denominator < {{ var('cockpit:min_cell_size') }})
-    or (k.kind = 'count_of_students' and k.value < {{ var('cockpit:min_cell_size') }}))
+    and (
+        (k.kind = 'rate' and k.denominator < {{ var('cockpit:min_cell_size') }})
+        or (k.kind = 'count_of_students' and k.value < {{ var('cockpit:min_cell_size') }})
+    )

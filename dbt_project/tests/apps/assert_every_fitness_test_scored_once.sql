@@ -7,16 +7,22 @@ How to resolve: a record missing here usually has a grade or sex the seeds do no
   health_fitness_item_weights); a doubled one points at a join in the scoring macros.
 */
 with facts as (
-    select fitness_test_key from {{ ref('fct_fitness_test') }}
+    select student_key from {{ ref('fct_fitness_test') }}
 ),
 
 scored as (
-    select fitness_test_key, count(*) as n, max(case when is_complete and level is null then 1 else 0 end) as unleveled
+    select
+        student_key,
+        count(*) as n,
+        max(case when is_complete and level is null then 1 else 0 end) as unleveled
     from {{ ref('health_fitness_scores') }}
-    group by fitness_test_key
+    group by student_key
 )
 
-select f.fitness_test_key, s.n, s.unleveled
-from facts f
-left join scored s on s.fitness_test_key = f.fitness_test_key
+select
+    f.student_key,
+    s.n,
+    s.unleveled
+from facts as f
+left join scored as s on f.student_key = s.student_key
 where s.n is null or s.n <> 1 or s.unleveled = 1

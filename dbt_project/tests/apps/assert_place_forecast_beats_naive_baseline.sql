@@ -13,5 +13,7 @@ How to resolve: inspect enrollment_intake_backtest_points for the years and dist
 select *
 from {{ ref('enrollment_forecast_backtest') }}
 where years >= {{ var('enrollment:backtest_min_years') }}
-  and ((scope = 'city' and not beats_naive)
-       or (scope = 'district_all' and not beats_naive_wape))
+    and (
+        (grouping_level = 'city' and not beats_naive)
+        or (grouping_level = 'district_all' and not beats_naive_wape)
+    )

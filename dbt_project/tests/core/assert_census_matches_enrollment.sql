@@ -7,14 +7,22 @@
   with the latest snap_enrollment_census versions for the census_key shown.
 -#}
 with enrolled as (
-    select school_year, school_id, grade, count(*) as students
+    select
+        school_year,
+        school_id,
+        grade,
+        count(*) as students
     from {{ ref('fct_enrollment') }}
     where is_enrolled
     group by school_year, school_id, grade
 ),
 
 census as (
-    select school_year, school_id, grade, students_as_corrected as students
+    select
+        school_year,
+        school_id,
+        grade,
+        students_as_corrected as students
     from {{ ref('fct_enrollment_census') }}
     where students_as_corrected > 0
 )
@@ -27,5 +35,5 @@ select
     c.students as census_students
 from enrolled as e
 full outer join census as c
-    on c.school_year = e.school_year and c.school_id = e.school_id and c.grade = e.grade
+    on e.school_year = c.school_year and e.school_id = c.school_id and e.grade = c.grade
 where e.students is null or c.students is null or e.students <> c.students

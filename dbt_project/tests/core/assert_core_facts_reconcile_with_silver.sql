@@ -17,12 +17,13 @@
 ] %}
 with counts as (
     {% for fact, entity in pairs %}
-    select
-        '{{ fact }}' as fact,
-        (select count(*) from {{ ref(fact) }}) as fact_rows,
-        (select count(*) from {{ source('silver', entity) }}) as silver_rows
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ fact }}' as fact,
+            (select count(*) from {{ ref(fact) }}) as fact_rows,
+            (select count(*) from {{ source('silver', entity) }}) as silver_rows
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 
-select * from counts where fact_rows <> silver_rows
+select * from counts
+where fact_rows <> silver_rows

@@ -7,7 +7,10 @@
 -#}
 {{ config(severity='warn') }}
 
-select s.school_id, r.first_referenced_by, r.feeds
+select
+    s.school_id,
+    r.first_referenced_by,
+    r.feeds
 from {{ ref('dim_school') }} as s
-inner join {{ ref('int_school__referenced') }} as r on r.school_id = s.school_id
+inner join {{ ref('int_school__referenced') }} as r on s.school_id = r.school_id
 where not s.is_in_registry

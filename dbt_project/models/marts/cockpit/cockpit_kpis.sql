@@ -13,39 +13,39 @@ labels as (
 
 valued as (
     select
-        v.scope,
+        v.grouping_level,
         v.district_code,
         v.school_year,
         v.kpi,
         v.numerator,
         v.denominator,
-        case when l.kind = 'ratio' then
-                 case when v.denominator > 0 then v.numerator / v.denominator end
-             else v.numerator end as value,
+        case when l.kind in ('ratio', 'rate') then {{ dbt_utils.safe_divide('v.numerator', 'v.denominator') }}
+            else v.numerator
+        end as value,
         case when l.kind = 'rate' then v.denominator
-             when l.kind = 'count_of_students' then v.numerator end as cell_size,
+            when l.kind = 'count_of_students' then v.numerator
+        end as cell_size,
         l.kpi_cn,
         l.kind,
         l.unit
     from v
-    join labels l on l.kpi = v.kpi
+    inner join labels as l on v.kpi = l.kpi
 )
 
 select
-    x.scope,
+    x.grouping_level,
     x.district_code,
-    case when x.district_code = '全部' then '北京市' else coalesce(d.district_name, x.district_code) end
-        as district_name,
+    {{ district_name('x.district_code', "x.grouping_level = 'city'") }} as district_name,
     x.school_year,
     x.kpi,
     x.kpi_cn,
     x.kind,
     x.unit,
     case when x.cell_size < {{ min_cell }} then null
-         when x.kind = 'rate' then case when x.denominator > 0 then x.numerator / x.denominator end
-         else x.value end as value,
+        else x.value
+    end as value,
     case when x.cell_size < {{ min_cell }} then null else x.numerator end as numerator,
     case when x.cell_size < {{ min_cell }} then null else x.denominator end as denominator,
     case when x.cell_size < {{ min_cell }} then true else false end as is_suppressed
-from valued x
-left join {{ ref('dim_district') }} d on d.district_code = x.district_code
+from valued as x
+left join {{ ref('dim_district') }} as dd on x.district_code = dd.district_code

@@ -1,6 +1,8 @@
 -- 日期维度: one row per day; the school year starts on 1 September (2024 = 2024-2025 学年).
+{%- set first_day = edulake_date("'" ~ var('core:date_start') ~ "'") %}
+{%- set end_day = edulake_date("'" ~ var('core:date_end') ~ "'") %}
 with days as (
-    {{ dbt.date_spine('day', edulake_date("'" ~ var('core:date_start') ~ "'"), edulake_date("'" ~ var('core:date_end') ~ "'")) }}
+    {{ dbt.date_spine('day', first_day, end_day) }}
 ),
 
 parts as (

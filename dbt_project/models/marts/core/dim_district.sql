@@ -13,4 +13,4 @@ select
     cast(c.source as {{ dbt.type_string() }}) as source,
     cast(c.confidence as {{ dbt.type_string() }}) as confidence
 from codes as c
-left join codes as cur on cur.code = c.current_code
+left join codes as cur on c.current_code = cur.code

@@ -1,6 +1,12 @@
 -- 考试维度: one row per exam id (the score export repeats the exam's attributes on every row).
 with scores as (select * from {{ ref('stg_exam__exam_score') }}),
-exam_types as (select code, name_en from {{ ref('ref_exam_type') }}),
+
+exam_types as (
+    select
+        code,
+        name_en
+    from {{ ref('ref_exam_type') }}
+),
 
 exams as (
     select
@@ -23,4 +29,4 @@ select
     cast(e.term as integer) as term,
     cast(e.grade as integer) as grade
 from exams as e
-left join exam_types as t on t.code = e.exam_type
+left join exam_types as t on e.exam_type = t.code

@@ -1,5 +1,6 @@
 -- 年级维度 from the grade and stage code lists.
 with grades as (select * from {{ ref('ref_grade') }}),
+
 stages as (select * from {{ ref('ref_stage') }})
 
 select
@@ -10,4 +11,4 @@ select
     cast(g.grade_in_stage as integer) as grade_in_stage,
     cast(g.fitness_template_code as {{ dbt.type_string() }}) as fitness_template_code
 from grades as g
-left join stages as s on s.code = g.stage
+left join stages as s on g.stage = s.code

@@ -1,6 +1,6 @@
 -- 分区出生人口: one row per district and birth year.
 select
-    {{ edulake_key(['district_code', 'birth_year']) }} as birth_key,
+    {{ gen_skey('birth_key') }},
     district_code,
     birth_year,
     births_registered,

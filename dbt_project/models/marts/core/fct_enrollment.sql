@@ -1,11 +1,18 @@
 -- 学籍普查日快照: one row per student and school year from the census roster.
 with roster as (select * from {{ ref('stg_enrollment__student_enrollment') }}),
+
 schools as (select * from {{ ref('int_school__districts') }}),
-statuses as (select code, is_enrolled from {{ ref('ref_enrollment_status') }})
+
+statuses as (
+    select
+        code,
+        is_enrolled
+    from {{ ref('ref_enrollment_status') }}
+)
 
 select
-    {{ edulake_student_key('r.student_token', 'r.school_year') }} as student_key,
-    {{ edulake_student_xyear_key('r.student_token') }} as student_xyear_key,
+    {{ gen_skey('student_key', 'r') }},
+    {{ gen_skey('student_xyear_key', 'r') }},
     r.school_year,
     {{ edulake_census_date('r.school_year') }} as census_date,
     r.school_id,
@@ -18,5 +25,5 @@ select
     r.sex,
     r.is_non_beijing
 from roster as r
-left join schools as s on s.school_id = r.school_id
-left join statuses as st on st.code = r.status
+left join schools as s on r.school_id = s.school_id
+left join statuses as st on r.status = st.code

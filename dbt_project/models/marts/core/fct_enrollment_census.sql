@@ -16,13 +16,20 @@ with versions as (
 ranked as (
     select
         versions.*,
-        row_number() over (partition by census_key order by valid_from) as version_number,
-        count(*) over (partition by census_key) as versions
+        row_number() over (partition by versions.census_key order by versions.valid_from) as version_number,
+        count(*) over (partition by versions.census_key) as versions
     from versions
 ),
 
-first_reported as (select * from ranked where version_number = 1),
-latest as (select * from ranked where version_number = versions)
+first_reported as (
+    select * from ranked
+    where version_number = 1
+),
+
+latest as (
+    select * from ranked
+    where version_number = versions
+)
 
 select
     f.census_key,
@@ -36,4 +43,4 @@ select
     f.valid_from as first_reported_at,
     case when l.version_number > 1 then l.valid_from end as last_changed_at
 from first_reported as f
-inner join latest as l on l.census_key = f.census_key
+inner join latest as l on f.census_key = l.census_key

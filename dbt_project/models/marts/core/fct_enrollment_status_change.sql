@@ -1,12 +1,19 @@
 -- 学籍异动事件: one row per change (student, change type, date).
 with changes as (select * from {{ ref('stg_enrollment__student_status_change') }}),
+
 schools as (select * from {{ ref('int_school__districts') }}),
-types as (select code, name_en from {{ ref('ref_status_change_type') }})
+
+types as (
+    select
+        code,
+        name_en
+    from {{ ref('ref_status_change_type') }}
+)
 
 select
-    {{ edulake_key(['c.student_token', 'c.change_type', 'c.change_date']) }} as status_change_key,
-    {{ edulake_student_key('c.student_token', 'c.school_year') }} as student_key,
-    {{ edulake_student_xyear_key('c.student_token') }} as student_xyear_key,
+    {{ gen_skey('status_change_key', 'c') }},
+    {{ gen_skey('student_key', 'c') }},
+    {{ gen_skey('student_xyear_key', 'c') }},
     c.school_year,
     c.change_date,
     c.change_type,
@@ -15,5 +22,5 @@ select
     c.other_school_id,
     s.district_code
 from changes as c
-left join schools as s on s.school_id = c.school_id
-left join types as t on t.code = c.change_type
+left join schools as s on c.school_id = s.school_id
+left join types as t on c.change_type = t.code

@@ -1,13 +1,14 @@
 -- 考试成绩: one row per exam, subject and student.
 with scores as (select * from {{ ref('stg_exam__exam_score') }}),
+
 schools as (select * from {{ ref('int_school__districts') }})
 
 select
-    {{ edulake_key(['e.exam_id', 'e.subject', 'e.student_token']) }} as exam_score_key,
+    {{ gen_skey('exam_score_key', 'e') }},
     e.exam_id,
     e.subject as subject_code,
-    {{ edulake_student_key('e.student_token', 'e.school_year') }} as student_key,
-    {{ edulake_student_xyear_key('e.student_token') }} as student_xyear_key,
+    {{ gen_skey('student_key', 'e') }},
+    {{ gen_skey('student_xyear_key', 'e') }},
     e.school_year,
     e.term,
     cast(e.grade as integer) as grade,
@@ -16,7 +17,8 @@ select
     e.score,
     e.full_marks,
     case when e.is_absent then cast(null as double)
-         else cast(e.score as double) / nullif(e.full_marks, 0) end as score_rate,
+        else {{ dbt_utils.safe_divide('cast(e.score as double)', 'e.full_marks') }}
+    end as score_rate,
     e.is_absent
 from scores as e
-left join schools as s on s.school_id = e.school_id
+left join schools as s on e.school_id = s.school_id

@@ -1,11 +1,12 @@
--- 体质健康测试: one row per student and test year, raw measurements under their silver names.
+-- 体质健康测试: one row per student and test year (so student_key is its key), raw measurements
+-- under their silver names.
 with tests as (select * from {{ ref('stg_health__fitness_test') }}),
+
 schools as (select * from {{ ref('int_school__districts') }})
 
 select
-    {{ edulake_key(['t.student_token', 't.school_year']) }} as fitness_test_key,
-    {{ edulake_student_key('t.student_token', 't.school_year') }} as student_key,
-    {{ edulake_student_xyear_key('t.student_token') }} as student_xyear_key,
+    {{ gen_skey('student_key', 't') }},
+    {{ gen_skey('student_xyear_key', 't') }},
     t.school_year,
     t.test_date,
     t.school_id,
@@ -26,4 +27,4 @@ select
     t.run_1000m_s,
     t.has_warnings
 from tests as t
-left join schools as s on s.school_id = t.school_id
+left join schools as s on t.school_id = s.school_id

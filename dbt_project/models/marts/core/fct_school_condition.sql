@@ -1,6 +1,6 @@
 -- 办学条件: one row per school, school year and stage.
 select
-    {{ edulake_key(['school_id', 'school_year', 'stage']) }} as school_condition_key,
+    {{ gen_skey('school_condition_key') }},
     school_id,
     school_year,
     stage,

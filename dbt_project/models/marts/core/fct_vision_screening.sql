@@ -1,11 +1,12 @@
 -- 视力筛查: one row per student and screening date.
 with screenings as (select * from {{ ref('stg_health__vision_screening') }}),
+
 schools as (select * from {{ ref('int_school__districts') }})
 
 select
-    {{ edulake_key(['v.student_token', 'v.screening_date']) }} as vision_screening_key,
-    {{ edulake_student_key('v.student_token', 'v.school_year') }} as student_key,
-    {{ edulake_student_xyear_key('v.student_token') }} as student_xyear_key,
+    {{ gen_skey('vision_screening_key', 'v') }},
+    {{ gen_skey('student_key', 'v') }},
+    {{ gen_skey('student_xyear_key', 'v') }},
     v.school_year,
     v.screening_date,
     v.school_id,
@@ -15,7 +16,8 @@ select
     v.left_uncorrected_va,
     v.right_uncorrected_va,
     case when v.left_uncorrected_va <= v.right_uncorrected_va then v.left_uncorrected_va
-         else coalesce(v.right_uncorrected_va, v.left_uncorrected_va) end as worse_eye_va,
+        else coalesce(v.right_uncorrected_va, v.left_uncorrected_va)
+    end as worse_eye_va,
     v.wears_glasses
 from screenings as v
-left join schools as s on s.school_id = v.school_id
+left join schools as s on v.school_id = s.school_id

@@ -10,9 +10,13 @@ with last_year as (
 ),
 
 ratios as (
-    select l.district_code, l.grade, l.ratio_mean, l.ratio_pred_rel_sd as ratio_rel_sd
-    from {{ ref('int_enrollment__learned_ratios') }} l
-    join last_year y on l.target_year = y.origin_year + 1
+    select
+        l.district_code,
+        l.grade,
+        l.ratio_mean,
+        l.ratio_pred_rel_sd as ratio_rel_sd
+    from {{ ref('int_enrollment__learned_ratios') }} as l
+    inner join last_year as y on l.target_year = y.origin_year + 1
 ),
 
 -- cumulative log ratio and variance from grade 2 up to each grade (cohort path products)
@@ -34,40 +38,47 @@ cumulative as (
 
 horizons as (
     {%- for h in range(1, horizon + 1) %}
-    select {{ h }} as horizon{% if not loop.last %} union all{% endif %}
+        select {{ h }} as horizon{% if not loop.last %}
+            union all{% endif %}
     {%- endfor %}
 ),
 
 -- cohorts already enrolled at the origin year (grade g − h at the origin)
 from_enrolled as (
     select
-        c.district_code, y.origin_year + hz.horizon as school_year, c.grade, hz.horizon,
+        c.district_code,
+        y.origin_year + hz.horizon as school_year,
+        c.grade,
+        hz.horizon,
         s.students * exp(c.cum_log - src.cum_log) as forecast,
         c.cum_var - src.cum_var as log_var,
         'cohort_survival' as path
-    from cumulative c
-    cross join horizons hz
-    cross join last_year y
-    join cumulative src on src.district_code = c.district_code and src.grade = c.grade - hz.horizon
-    join {{ ref('int_enrollment__district_grade_history') }} s
-      on s.district_code = c.district_code and s.grade = c.grade - hz.horizon and s.school_year = y.origin_year
+    from cumulative as c
+    cross join horizons as hz
+    cross join last_year as y
+    inner join cumulative as src on c.district_code = src.district_code and src.grade = c.grade - hz.horizon
+    inner join {{ ref('int_enrollment__district_grade_history') }} as s
+        on c.district_code = s.district_code and s.grade = c.grade - hz.horizon and y.origin_year = s.school_year
     where c.grade > hz.horizon
 ),
 
 -- cohorts entering grade 1 after the origin year: births six years before entry
 from_births as (
     select
-        c.district_code, y.origin_year + hz.horizon as school_year, c.grade, hz.horizon,
+        c.district_code,
+        y.origin_year + hz.horizon as school_year,
+        c.grade,
+        hz.horizon,
         b.{{ var('enrollment:births_measure') }} * g1.ratio_mean * exp(c.cum_log - g1.cum_log) as forecast,
         g1.ratio_rel_sd * g1.ratio_rel_sd + c.cum_var - g1.cum_var as log_var,
         'births_entry' as path
-    from cumulative c
-    cross join horizons hz
-    cross join last_year y
-    join cumulative g1 on g1.district_code = c.district_code and g1.grade = 1
-    join {{ ref('fct_birth') }} b
-      on b.district_code = c.district_code
-     and b.birth_year = y.origin_year + hz.horizon - c.grade + 1 - 6
+    from cumulative as c
+    cross join horizons as hz
+    cross join last_year as y
+    inner join cumulative as g1 on c.district_code = g1.district_code and g1.grade = 1
+    inner join {{ ref('fct_birth') }} as b
+        on c.district_code = b.district_code
+            and b.birth_year = y.origin_year + hz.horizon - c.grade + 1 - 6
     where c.grade <= hz.horizon
 ),
 
@@ -87,4 +98,4 @@ select
     f.forecast,
     f.forecast * exp(-{{ z }} * sqrt(f.log_var)) as forecast_lower,
     f.forecast * exp({{ z }} * sqrt(f.log_var)) as forecast_upper
-from forecasts f
+from forecasts as f

@@ -8,47 +8,60 @@ with points as (
 ),
 
 city_points as (
-    select school_year, grade,
-           sum(actual) as actual, sum(forecast) as forecast, sum(naive_forecast) as naive_forecast
+    select
+        school_year,
+        grade,
+        sum(actual) as actual,
+        sum(forecast) as forecast,
+        sum(naive_forecast) as naive_forecast
     from points
     group by school_year, grade
 ),
 
 district_level as (
-    select 'district' as scope, district_code, grade,
-           count(*) as points,
-           count(distinct school_year) as years,
-           avg(ape) as mape,
-           avg(naive_ape) as naive_mape,
-           sum(abs(forecast - actual)) / sum(actual) as wape,
-           sum(abs(naive_forecast - actual)) / sum(actual) as naive_wape,
-           avg(case when is_in_interval then 1.0 when not is_in_interval then 0.0 end) as interval_coverage
+    select
+        'district' as grouping_level,
+        district_code,
+        grade,
+        count(*) as points,
+        count(distinct school_year) as years,
+        avg(ape) as mape,
+        avg(naive_ape) as naive_mape,
+        sum(abs(forecast - actual)) / sum(actual) as wape,
+        sum(abs(naive_forecast - actual)) / sum(actual) as naive_wape,
+        avg(case when is_in_interval then 1.0 when not is_in_interval then 0.0 end) as interval_coverage
     from points
     group by district_code, grade
 ),
 
 district_overall as (
-    select 'district_all' as scope, '全部' as district_code, grade,
-           count(*) as points,
-           count(distinct school_year) as years,
-           avg(ape) as mape,
-           avg(naive_ape) as naive_mape,
-           sum(abs(forecast - actual)) / sum(actual) as wape,
-           sum(abs(naive_forecast - actual)) / sum(actual) as naive_wape,
-           avg(case when is_in_interval then 1.0 when not is_in_interval then 0.0 end) as interval_coverage
+    select
+        'district_all' as grouping_level,
+        cast(null as {{ dbt.type_string() }}) as district_code,
+        grade,
+        count(*) as points,
+        count(distinct school_year) as years,
+        avg(ape) as mape,
+        avg(naive_ape) as naive_mape,
+        sum(abs(forecast - actual)) / sum(actual) as wape,
+        sum(abs(naive_forecast - actual)) / sum(actual) as naive_wape,
+        avg(case when is_in_interval then 1.0 when not is_in_interval then 0.0 end) as interval_coverage
     from points
     group by grade
 ),
 
 city_level as (
-    select 'city' as scope, '全部' as district_code, grade,
-           count(*) as points,
-           count(distinct school_year) as years,
-           avg(abs(forecast - actual) / actual) as mape,
-           avg(abs(naive_forecast - actual) / actual) as naive_mape,
-           sum(abs(forecast - actual)) / sum(actual) as wape,
-           sum(abs(naive_forecast - actual)) / sum(actual) as naive_wape,
-           cast(null as double) as interval_coverage
+    select
+        'city' as grouping_level,
+        cast(null as {{ dbt.type_string() }}) as district_code,
+        grade,
+        count(*) as points,
+        count(distinct school_year) as years,
+        avg(abs(forecast - actual) / actual) as mape,
+        avg(abs(naive_forecast - actual) / actual) as naive_mape,
+        sum(abs(forecast - actual)) / sum(actual) as wape,
+        sum(abs(naive_forecast - actual)) / sum(actual) as naive_wape,
+        cast(null as double) as interval_coverage
     from city_points
     group by grade
 ),
@@ -63,7 +76,9 @@ unioned as (
 
 select
     u.*,
-    case when u.mape < u.naive_mape then true else false end as beats_naive,
-    case when u.wape < u.naive_wape then true else false end as beats_naive_wape,
+    {{ district_name('u.district_code', "u.grouping_level <> 'district'") }} as district_name,
+    coalesce(u.mape < u.naive_mape, false) as beats_naive,
+    coalesce(u.wape < u.naive_wape, false) as beats_naive_wape,
     {{ var('enrollment:ratio_window') }} as ratio_window
-from unioned u
+from unioned as u
+left join {{ ref('dim_district') }} as dd on u.district_code = dd.district_code

@@ -13,18 +13,21 @@ with points as (
         t.base_count * l.ratio_mean * exp({{ z }} * l.ratio_pred_rel_sd) as forecast_upper,
         prev.students as naive_forecast,
         l.window_years
-    from {{ ref('int_enrollment__transition_ratios') }} t
-    join {{ ref('int_enrollment__learned_ratios') }} l
-      on l.district_code = t.district_code and l.grade = t.grade and l.target_year = t.school_year
-    join {{ ref('int_enrollment__district_grade_history') }} prev
-      on prev.district_code = t.district_code and prev.grade = t.grade and prev.school_year = t.school_year - 1
+    from {{ ref('int_enrollment__transition_ratios') }} as t
+    inner join {{ ref('int_enrollment__learned_ratios') }} as l
+        on t.district_code = l.district_code and t.grade = l.grade and t.school_year = l.target_year
+    inner join {{ ref('int_enrollment__district_grade_history') }} as prev
+        on t.district_code = prev.district_code and t.grade = prev.grade and prev.school_year = t.school_year - 1
     where t.grade in (1, 7) and t.students > 0 and t.base_count > 0
 )
 
 select
     p.*,
+    dd.district_name,
     abs(p.forecast - p.actual) / p.actual as ape,
     abs(p.naive_forecast - p.actual) / p.actual as naive_ape,
     case when p.forecast_lower is null then null
-         when p.actual between p.forecast_lower and p.forecast_upper then true else false end as is_in_interval
-from points p
+        when p.actual between p.forecast_lower and p.forecast_upper then true else false
+    end as is_in_interval
+from points as p
+left join {{ ref('dim_district') }} as dd on p.district_code = dd.district_code

@@ -3,11 +3,14 @@
 -- constant. place_gap > 0 = shortage. The demand bounds add the grades' bounds (a cautious,
 -- fully correlated reading).
 with demand as (
-    select district_code, school_year, stage,
-           sum(forecast) as demand,
-           sum(forecast_lower) as demand_lower,
-           sum(forecast_upper) as demand_upper,
-           count(*) as grades_forecast
+    select
+        district_code,
+        school_year,
+        stage,
+        sum(forecast) as demand,
+        sum(forecast_lower) as demand_lower,
+        sum(forecast_upper) as demand_upper,
+        count(*) as grades_forecast
     from {{ ref('enrollment_demand_forecast') }}
     where stage in ('小学', '初中')
     group by district_code, school_year, stage
@@ -18,14 +21,19 @@ supply_year as (
 ),
 
 supply as (
-    select c.district_code, c.stage, max(c.school_year) as supply_year, sum(c.planned_places) as planned_places
-    from {{ ref('fct_school_condition') }} c
-    join supply_year y on c.school_year = y.supply_year
+    select
+        c.district_code,
+        c.stage,
+        max(c.school_year) as supply_year,
+        cast(sum(c.planned_places) as bigint) as planned_places
+    from {{ ref('fct_school_condition') }} as c
+    inner join supply_year as y on c.school_year = y.supply_year
     group by c.district_code, c.stage
 )
 
 select
     d.district_code,
+    dd.district_name,
     d.school_year,
     d.stage,
     d.grades_forecast,
@@ -36,6 +44,9 @@ select
     s.supply_year,
     round(d.demand - s.planned_places, 0) as place_gap,
     round(d.demand_upper - s.planned_places, 0) as place_gap_upper,
-    case when d.demand > s.planned_places then true else false end as has_shortage
-from demand d
-left join supply s on s.district_code = d.district_code and s.stage = d.stage
+    coalesce(d.demand > s.planned_places, false) as has_shortage,
+    -- the first forecast year: gaps of different years must not be summed
+    d.school_year = min(d.school_year) over () as is_next_year
+from demand as d
+left join supply as s on d.district_code = s.district_code and d.stage = s.stage
+left join {{ ref('dim_district') }} as dd on d.district_code = dd.district_code

@@ -15,24 +15,28 @@ with scored as (
 ),
 
 staged as (
-    select s.*,
-           case when grade_no <= 6 then '小学' when grade_no <= 9 then '初中' else '高中' end as stage,
-           case when grade_no <= 6 then 6 when grade_no <= 9 then 9 else 12 end as final_grade
-    from scored s
+    select
+        s.*,
+        case when s.grade_no <= 6 then '小学' when s.grade_no <= 9 then '初中' else '高中' end as stage,
+        case when s.grade_no <= 6 then 6 when s.grade_no <= 9 then 9 else 12 end as final_grade
+    from scored as s
 ),
 
 finals as (
-    select * from staged where grade_no = final_grade
+    select * from staged
+    where grade_no = final_grade
 ),
 
 others as (
-    select f.student_xyear_key, f.stage,
-           avg(o.total_score) as other_years_mean,
-           count(o.total_score) as other_years,
-           max(case when o.is_low_confidence then 1 else 0 end) as other_low_confidence
-    from finals f
-    join staged o
-      on o.student_xyear_key = f.student_xyear_key and o.stage = f.stage and o.grade_no < f.grade_no
+    select
+        f.student_xyear_key,
+        f.stage,
+        avg(o.total_score) as other_years_mean,
+        count(o.total_score) as other_years,
+        max(case when o.is_low_confidence then 1 else 0 end) as other_low_confidence
+    from finals as f
+    inner join staged as o
+        on f.student_xyear_key = o.student_xyear_key and f.stage = o.stage and f.grade_no > o.grade_no
     group by f.student_xyear_key, f.stage
 ),
 
@@ -47,22 +51,28 @@ graduation as (
         o.other_years_mean,
         coalesce(o.other_years, 0) as other_years,
         case when o.other_years > 0
-             then round(f.total_score * 0.5 + o.other_years_mean * 0.5, 1)
-             else f.total_score end as graduation_score,
-        case when f.is_low_confidence or coalesce(o.other_low_confidence, 0) = 1 then true else false end
+                then round(f.total_score * 0.5 + o.other_years_mean * 0.5, 1)
+            else f.total_score
+        end as graduation_score,
+        coalesce(f.is_low_confidence or coalesce(o.other_low_confidence, 0) = 1, false)
             as is_low_confidence
-    from finals f
-    left join others o on o.student_xyear_key = f.student_xyear_key and o.stage = f.stage
+    from finals as f
+    left join others as o on f.student_xyear_key = o.student_xyear_key and f.stage = o.stage
 ),
 
 leveled as (
-    select g.student_xyear_key, g.stage, max(cast(l.min_score as double)) as level_min
-    from graduation g
-    join {{ ref('health_fitness_levels') }} l on g.graduation_score >= cast(l.min_score as double)
+    select
+        g.student_xyear_key,
+        g.stage,
+        max(cast(l.min_score as double)) as level_min
+    from graduation as g
+    inner join {{ ref('health_fitness_levels') }} as l on g.graduation_score >= cast(l.min_score as double)
     group by g.student_xyear_key, g.stage
 )
 
-select g.*, l.level as graduation_level
-from graduation g
-left join leveled v on v.student_xyear_key = g.student_xyear_key and v.stage = g.stage
-left join {{ ref('health_fitness_levels') }} l on cast(l.min_score as double) = v.level_min
+select
+    g.*,
+    l.level as graduation_level
+from graduation as g
+left join leveled as v on g.student_xyear_key = v.student_xyear_key and g.stage = v.stage
+left join {{ ref('health_fitness_levels') }} as l on cast(l.min_score as double) = v.level_min

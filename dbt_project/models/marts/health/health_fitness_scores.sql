@@ -7,7 +7,6 @@ with scores as (
 )
 
 select
-    m.record_key as fitness_test_key,
     m.student_key,
     m.student_xyear_key,
     m.school_id,
@@ -34,5 +33,5 @@ select
     s.level,
     s.is_complete,
     s.is_low_confidence
-from {{ ref('int_health__fitness_measurements') }} m
-join scores s on s.record_key = m.record_key
+from {{ ref('int_health__fitness_measurements') }} as m
+inner join scores as s on m.record_key = s.record_key

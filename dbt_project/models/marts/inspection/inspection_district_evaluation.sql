@@ -3,34 +3,46 @@
 -- 'each_indicator' (default: every indicator's CV within the limit) or 'composite' (the mean
 -- of the 7 CVs within the limit) — the source is ambiguous, see balanced_development_2017.md §3.
 with schools as (
-    select district_code, school_year, stage,
-           count(*) as schools,
-           sum(case when is_passing then 1 else 0 end) as schools_passing
+    select
+        district_code,
+        school_year,
+        stage,
+        count(*) as schools,
+        cast(sum(case when is_passing then 1 else 0 end) as bigint) as schools_passing
     from {{ ref('inspection_school_evaluation') }}
     group by district_code, school_year, stage
 ),
 
 failing_schools as (
-    select district_code, school_year, stage,
-           {{ dbt.listagg("coalesce(school_name, school_id)", "'、'", 'order by school_id') }} as schools_holding_back
+    select
+        district_code,
+        school_year,
+        stage,
+        {{ dbt.listagg("coalesce(school_name, school_id)", "'、'", 'order by school_id') }} as schools_holding_back
     from {{ ref('inspection_school_evaluation') }}
     where not is_passing
     group by district_code, school_year, stage
 ),
 
 cv as (
-    select district_code, school_year, stage,
-           count(*) as indicators,
-           sum(case when is_cv_met then 1 else 0 end) as indicators_cv_met,
-           avg(cv) as composite_cv,
-           max(cv_max) as cv_max
+    select
+        district_code,
+        school_year,
+        stage,
+        count(*) as indicators,
+        cast(sum(case when is_cv_met then 1 else 0 end) as bigint) as indicators_cv_met,
+        avg(cv) as composite_cv,
+        max(cv_max) as cv_max
     from {{ ref('inspection_district_indicator_cv') }}
     group by district_code, school_year, stage
 ),
 
 cv_failing as (
-    select district_code, school_year, stage,
-           {{ dbt.listagg('indicator_cn', "'、'", 'order by indicator_no') }} as indicators_holding_back
+    select
+        district_code,
+        school_year,
+        stage,
+        {{ dbt.listagg('indicator_cn', "'、'", 'order by indicator_no') }} as indicators_holding_back
     from {{ ref('inspection_district_indicator_cv') }}
     where not is_cv_met
     group by district_code, school_year, stage
@@ -49,27 +61,27 @@ judged as (
         {%- if var('inspection:cv_scope') == 'composite' %}
         case when c.composite_cv <= c.cv_max then true else false end as is_cv_passing,
         {%- else %}
-        case when c.indicators_cv_met = c.indicators then true else false end as is_cv_passing,
+            coalesce(c.indicators_cv_met = c.indicators, false) as is_cv_passing,
         {%- endif %}
         '{{ var('inspection:cv_scope') }}' as cv_scope,
         f.schools_holding_back,
         {%- if var('inspection:cv_scope') == 'composite' %}
         case when c.composite_cv > c.cv_max then v.indicators_holding_back end as indicators_holding_back
         {%- else %}
-        v.indicators_holding_back
+            v.indicators_holding_back
         {%- endif %}
-    from schools s
-    left join cv c on c.district_code = s.district_code and c.school_year = s.school_year and c.stage = s.stage
-    left join failing_schools f
-      on f.district_code = s.district_code and f.school_year = s.school_year and f.stage = s.stage
-    left join cv_failing v
-      on v.district_code = s.district_code and v.school_year = s.school_year and v.stage = s.stage
+    from schools as s
+    left join cv as c on s.district_code = c.district_code and s.school_year = c.school_year and s.stage = c.stage
+    left join failing_schools as f
+        on s.district_code = f.district_code and s.school_year = f.school_year and s.stage = f.stage
+    left join cv_failing as v
+        on s.district_code = v.district_code and s.school_year = v.school_year and s.stage = v.stage
 )
 
 select
     j.*,
     d.district_name,
-    case when j.schools_passing = j.schools and j.is_cv_passing then true else false end as is_balanced,
+    coalesce(j.schools_passing = j.schools and j.is_cv_passing, false) as is_balanced,
     case when j.schools_passing = j.schools and j.is_cv_passing then '达标' else '未达标' end as verdict
-from judged j
-left join {{ ref('dim_district') }} d on d.district_code = j.district_code
+from judged as j
+left join {{ ref('dim_district') }} as d on j.district_code = d.district_code

@@ -7,6 +7,7 @@ with cv as (
 
 select
     cv.district_code,
+    dd.district_name,
     cv.school_year,
     cv.stage,
     cv.indicator_no,
@@ -18,6 +19,7 @@ select
     cv.cv,
     round(cv.cv, 4) as cv_4dp,
     t.cv_max,
-    case when cv.cv <= t.cv_max then true else false end as is_cv_met
+    coalesce(cv.cv <= t.cv_max, false) as is_cv_met
 from cv
-join {{ ref('inspection_cv_thresholds_2017') }} t on t.stage = cv.stage
+inner join {{ ref('inspection_cv_thresholds_2017') }} as t on cv.stage = t.stage
+left join {{ ref('dim_district') }} as dd on cv.district_code = dd.district_code

@@ -1,0 +1,52 @@
+-- Every (student, school year) seen in any feed, with demographics from the best source:
+-- the census roster first, then the fitness upload, vision screening, exam scores, status changes.
+-- Students missing from the roster still get a row, so every fact joins dim_student.
+{%- set feeds = [
+    ref('stg_enrollment__student_enrollment'),
+    ref('stg_health__fitness_test'),
+    ref('stg_health__vision_screening'),
+    ref('stg_exam__exam_score'),
+    ref('stg_enrollment__student_status_change'),
+] %}
+
+-- seen: columns a feed lacks come out NULL
+with seen as (
+    {{ dbt_utils.union_relations(
+        relations=feeds,
+        include=['student_token', 'school_year', 'sex', 'birth_month', 'ethnicity', 'hukou_district',
+                 'is_non_beijing']) }}
+),
+
+ranked as (
+    select
+        seen.*,
+        case seen._dbt_source_relation
+            {%- for feed in feeds %}
+                when '{{ feed }}' then {{ loop.index }}
+            {%- endfor %}
+        end as source_rank
+    from seen
+),
+
+best as (
+    select
+        ranked.*,
+        row_number()
+            over (partition by ranked.student_token, ranked.school_year order by ranked.source_rank)
+            as best_rank
+    from ranked
+)
+
+select
+    {{ gen_skey('student_key') }},
+    {{ gen_skey('student_xyear_key') }},
+    student_token,
+    cast(school_year as integer) as school_year,
+    sex,
+    birth_month,
+    ethnicity,
+    hukou_district,
+    is_non_beijing,
+    source_rank = 1 as is_on_census_roster
+from best
+where best_rank = 1
