@@ -70,7 +70,7 @@ class School(BaseModel):
 
 
 class Indicator(BaseModel):
-    scope: str | None = None
+    grouping_level: str | None = Field(None, description="汇总层级 district | city")
     district_code: str | None = None
     district_name: str | None = None
     school_year: int | None = Field(None, description="学年")
@@ -88,9 +88,9 @@ class FitnessSummary(BaseModel):
     school_year: int | None = None
     district_code: str | None = None
     school_id: str | None = None
-    grade: str | None = None
-    sex: str | None = None
-    scope: str | None = None
+    grade: int | None = Field(None, description="年级 1-12 (NULL: all grades of the grouping)")
+    sex: str | None = Field(None, description="性别 1 男 2 女 (NULL: both)")
+    grouping_level: str | None = Field(None, description="汇总层级 (GROUPING SETS): school_grade_sex … city")
     enrolled: int | None = None
     tested: int | None = None
     scored: int | None = None
@@ -218,19 +218,21 @@ def school(request: Request, tok: Auth,
 def district_indicators(request: Request, tok: Auth,
                         district_code: Annotated[str, Path(pattern=r"^[0-9]{6}$", description="区划代码")],
                         school_year: YearQ = None, page: PageQ = 1, page_size: SizeQ = 100):
-    return _page(request, "cockpit_kpis", {"school_year": school_year, "scope": "district"},
+    return _page(request, "cockpit_kpis", {"school_year": school_year, "grouping_level": "district"},
                  _scope(tok, district_code), page, page_size)
 
 
 @app.get(V1 + "/fitness/summary", response_model=Page[FitnessSummary], responses=ERRORS,
          summary="体质健康汇总（小单元格抑制）")
 def fitness_summary(request: Request, tok: Auth, district: DistrictQ = None, school_year: YearQ = None,
-                    scope: Annotated[Literal["school", "district"] | None, Query(description="汇总层级")] = None,
-                    grade: Annotated[str | None, Query(pattern=r"^([1-9]|1[0-2]|全部)$", description="年级 1-12 或 全部")] = None,
-                    sex: Annotated[Literal["1", "2", "全部"] | None, Query(description="性别 1 男 2 女")] = None,
+                    grouping_level: Annotated[Literal["school_grade_sex", "school", "district_grade_sex",
+                                                      "district_grade", "district_sex", "district"] | None,
+                                              Query(description="汇总层级 (a district sees no city rows)")] = None,
+                    grade: Annotated[int | None, Query(ge=1, le=12, description="年级 1-12")] = None,
+                    sex: Annotated[Literal["1", "2"] | None, Query(description="性别 1 男 2 女")] = None,
                     page: PageQ = 1, page_size: SizeQ = 100):
     return _page(request, "health_fitness_summary",
-                 {"school_year": school_year, "scope": scope, "grade": grade, "sex": sex},
+                 {"school_year": school_year, "grouping_level": grouping_level, "grade": grade, "sex": sex},
                  _scope(tok, district), page, page_size)
 
 

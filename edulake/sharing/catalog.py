@@ -50,7 +50,7 @@ TABLES: tuple[SharedTable, ...] = (
                 suppressed=_FITNESS_COUNTS),
     SharedTable("health_vision_summary", "health.health_vision_summary", "视力不良汇总",
                 suppress_when="coalesce(screened, 0) < {k}",
-                suppressed=("screened", "poor_vision", "wears_glasses", "myopia_rate", "myopia_rate_yoy")),
+                suppressed=("screened", "poor_vision", "wears_glasses", "poor_vision_rate", "poor_vision_rate_yoy")),
     SharedTable("inspection_school_evaluation", "inspection.inspection_school_evaluation", "学校督导评价"),
     SharedTable("inspection_district_evaluation", "inspection.inspection_district_evaluation", "区督导评价"),
     SharedTable("enrollment_place_gap", "enrollment.enrollment_place_gap", "学位缺口预测"),
