@@ -88,7 +88,7 @@ def holds_rows_in(path: Path, partitions: dict[str, list]) -> bool:
     from deltalake import DeltaTable
 
     filters = [(column, "in", [str(v) for v in values]) for column, values in partitions.items()]
-    return bool(DeltaTable(str(path)).file_uris(partition_filters=filters or None))
+    return bool(DeltaTable(str(path)).file_uris(file_pruning_predicate=filters or None))
 
 
 def merge(path: Path, data: pa.Table, schema: pa.Schema, keys: list[str], update_condition: str | None = None,

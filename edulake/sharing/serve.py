@@ -113,7 +113,7 @@ def _signal_group(pid: int, sig: int) -> None:
 def client_python() -> Path:
     """The official client's interpreter, creating its environment on first use (uv, from
     client-requirements.txt; re-run only when that file changes)."""
-    from edulake.superset.venv import _uv
+    from edulake.superset.venv import uv_command
 
     venv = config.client_venv()
     marker = venv / ".edulake-requirements"
@@ -121,9 +121,9 @@ def client_python() -> Path:
     python = venv / "bin" / "python"
     if python.exists() and marker.exists() and marker.read_text() == wanted:
         return python
-    steps = [[*_uv(), "venv", "-q", "--allow-existing", "--python",
+    steps = [[*uv_command(), "venv", "-q", "--allow-existing", "--python",
               f"{sys.version_info.major}.{sys.version_info.minor}", str(venv)],
-             [*_uv(), "pip", "install", "-q", "--python", str(python), "-r", str(config.CLIENT_REQUIREMENTS)]]
+             [*uv_command(), "pip", "install", "-q", "--python", str(python), "-r", str(config.CLIENT_REQUIREMENTS)]]
     for cmd in steps:
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:

@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 
 from edulake import permissions, settings, standard
+from edulake.files import sha256_of
 from edulake.orchestration import deltaread
 from edulake.sharing import audit, catalog, config, extract, serve, shares, signing
 from edulake.sharing.cli import token as token_cli
@@ -139,9 +140,8 @@ def test_packages_hold_only_their_district_with_manifest_and_checksums(env):
 
 
 def serve_sha(path: Path) -> str:
-    from edulake.sharing import arrowio
 
-    return arrowio.sha256(path)
+    return sha256_of(path)
 
 
 def test_rebuild_gives_byte_identical_packages(env):
