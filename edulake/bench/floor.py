@@ -13,7 +13,8 @@ commits, MERGE, the ledger) and nothing else. It validates nothing.
   lake's own reader, which builds the same cells into maps), cells as text.
 - Typing: DuckDB over those Arrow columns, `TRY_CAST` to the standard's SQL types (edulake.quality.normalise)
   and the yes/no code list for booleans; what does not parse is NULL. One Parquet file per table.
-- Files are read two at a time (the machine's cores: Arrow and calamine release the GIL for part of it).
+- Files are read two at a time, ahead of DuckDB typing and writing the ones before (this machine's two
+  cores; measured: XLSX ~25% faster than one at a time, CSV about the same).
 
 Rows are counted as the lake receives them: every data row (set-aside rows included, blank
 spreadsheet lines not); a file whose columns are not the standard's is skipped (the lake rejects it).
@@ -58,7 +59,7 @@ def _names(header: list[str], table: Table) -> list[str] | None:
     """The standard's column for each delivered header, or None when they are not the standard's columns."""
     wanted = {canonical_header(c): c for c in table.columns}
     names = [wanted.get(canonical_header(h)) for h in header]
-    return names if sorted(n for n in names if n) == sorted(table.columns) and None not in names else None
+    return names if None not in names and sorted(names) == sorted(table.columns) else None
 
 
 def read_csv(path: Path, table: Table) -> Read:
@@ -89,7 +90,7 @@ def read_csv(path: Path, table: Table) -> Read:
 
 def read_xlsx(path: Path, table: Table) -> Read:
     cells = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python(skip_empty_area=False)
-    rows = [r for r in cells if any(v != "" and v is not None for v in r)]  # blank lines are not rows
+    rows = [r for r in cells if any(v.strip() if isinstance(v, str) else v is not None for v in r)]  # blank lines are not rows
     header = [str(h) for h in rows[0]] if rows else []
     while header and not header[-1].strip():
         header.pop()
