@@ -13,8 +13,8 @@ commits, MERGE, the ledger) and nothing else. It validates nothing.
   lake's own reader, which builds the same cells into maps), cells as text.
 - Typing: DuckDB over those Arrow columns, `TRY_CAST` to the standard's SQL types (edulake.quality.normalise)
   and the yes/no code list for booleans; what does not parse is NULL. One Parquet file per table.
-- Files are read two at a time, ahead of DuckDB typing and writing the ones before (this machine's two
-  cores; measured: XLSX ~25% faster than one at a time, CSV about the same).
+- Files are read two at a time (this machine's two cores), ahead of DuckDB typing and writing the ones
+  before; on the shared machine it was measured on, the gain over one at a time was within the noise.
 
 Rows are counted as the lake receives them: every data row (set-aside rows included, blank
 spreadsheet lines not); a file whose columns are not the standard's is skipped (the lake rejects it).
