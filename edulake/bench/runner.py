@@ -150,7 +150,7 @@ def run(scale: float, seed: int, work: Path, years: tuple[int, int] | None = Non
     sources = work / f"sources-scale{scale:g}-seed{seed}"
     results: list[StageResult] = []
     params = {"scale": scale, "seed": seed, "out": str(sources), "years": list(years or (2018, 2025))}
-    if not (sources / "defects.json").exists():
+    if not _generated(sources, params):
         say(f"生成源数据 scale={scale:g} seed={seed} -> {sources}")
         shutil.rmtree(sources, ignore_errors=True)
         _record(results, run_stage("sources", "generate", params, work / "generate-home", 0, work), say)
@@ -189,6 +189,16 @@ def run(scale: float, seed: int, work: Path, years: tuple[int, int] | None = Non
         floor = {"files": [str(f) for f in delivery.files], "out": str(work / "floor" / name)}
         _record(results, run_stage(name, "floor", floor, work / "floor", delivery.rows, work), say)
     return summarise(scale, seed, engines, results, deliveries)
+
+
+def _generated(sources: Path, params: dict) -> bool:
+    """Sources generated before with these parameters (the manifest says which years it holds)."""
+    manifest = sources / "defects.json"
+    if not manifest.exists():
+        return False
+    made = json.loads(manifest.read_text(encoding="utf-8"))
+    return [made.get("scale"), made.get("seed"), list(made.get("years", []))] == \
+        [params["scale"], params["seed"], params["years"]]
 
 
 def _record(results: list[StageResult], r: StageResult, say: Callable[[str], None]) -> None:
