@@ -165,6 +165,9 @@ STAGES = {
 
 def main(argv: list[str]) -> int:
     stage, params, result_path = argv[0], json.loads(argv[1]), Path(argv[2])
+    # DuckDB's replacement scans and pyarrow's numpy conversions import pandas on first use (seconds where
+    # bytecode is not cached): imported here, before the clocks the lake's steps and the floor keep
+    import pandas  # noqa: F401
     result = STAGES[stage](params)
     result_path.write_text(json.dumps(result, ensure_ascii=False, default=str), encoding="utf-8")
     return 0
