@@ -7,14 +7,14 @@ commits, MERGE, the ledger) and nothing else. It validates nothing.
 
 - CSV: bytes decoded by Python's codec where the file is not UTF-8 (GBK as GB 18030, its superset, as the
   lake decodes it: ~100 MB/s, against ~2 MB/s for DuckDB's `encodings` extension, which made the previous
-  floor 13x slower on GBK files than on the same rows in UTF-8), parsed by Arrow's multithreaded CSV
+  baseline 12x slower than this floor on the same GBK files), parsed by Arrow's multithreaded CSV
   reader as text (empty is NULL); a row whose field count differs from the header is set aside and counted.
 - XLSX: python-calamine (the sheet's cells; measured faster here than DuckDB's `read_xlsx` and than the
   lake's own reader, which builds the same cells into maps), cells as text.
 - Typing: DuckDB over those Arrow columns, `TRY_CAST` to the standard's SQL types (edulake.quality.normalise)
   and the yes/no code list for booleans; what does not parse is NULL. One Parquet file per table.
 - Files are read two at a time (this machine's two cores), ahead of DuckDB typing and writing the ones
-  before; on the shared machine it was measured on, the gain over one at a time was within the noise.
+  before: XLSX a third faster than one at a time, CSV the same (benchmarks/README.md).
 
 Rows are counted as the lake receives them: every data row (set-aside rows included, blank
 spreadsheet lines not); a file whose columns are not the standard's is skipped (the lake rejects it).
