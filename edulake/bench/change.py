@@ -5,8 +5,8 @@
 - change: per feed, a further delivery of 1%: the held-back rows (new rows) and 0.5% of rows
   re-sent with one value corrected (same natural key: silver's MERGE updates them).
 Rows are chosen by position, so the cut is deterministic for a given history. The cut is recorded beside
-its deliveries (cut.json) and reused while the sources, the cut's parameters and this module are unchanged:
-at scale 1.0 it is minutes of work.
+its deliveries (cut.json) and reused while the sources, the cut's parameters and the code that reads and
+writes them are unchanged: at scale 1.0 it is minutes of work.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pyarrow.compute as pc
 
 from edulake import standard
 from edulake.bench import floor
-from edulake.generate.writers import CsvWriter, XlsxWriter
+from edulake.generate import writers
 from edulake.lake.sources import table_for
 from edulake.standard import Field, Table
 
@@ -99,7 +99,8 @@ def _write(path: Path, table: Table, columns: dict[str, pa.Array]) -> None:
     """A delivery written as the source systems write it (the generator's writers: CSV in the table's
     encoding, XLSX with numeric cells where the field is numeric)."""
     columns = {c: pc.fill_null(a, "") for c, a in columns.items()}
-    writer = XlsxWriter(path, table, table.label) if path.suffix.lower() == ".xlsx" else CsvWriter(path, table)
+    writer = (writers.XlsxWriter(path, table, table.label) if path.suffix.lower() == ".xlsx"
+              else writers.CsvWriter(path, table))
     writer.write(columns)
     writer.close()
 
@@ -145,10 +146,11 @@ def _concat(parts: list[dict[str, pa.Array]]) -> dict[str, pa.Array]:
 
 def cut_key(sources: Path) -> str:
     """What a cut depends on: the sources (their manifest holds every file's checksum), the cut's
-    parameters and its code."""
+    parameters and the code that reads and writes them."""
     h = hashlib.sha256((sources / "defects.json").read_bytes())
     h.update(f"{EVERY}|{','.join(CORRECTED_FIELDS)}|".encode())
-    h.update(Path(__file__).read_bytes())
+    for code in (__file__, floor.__file__, writers.__file__):  # this module, its readers and its writers
+        h.update(Path(code).read_bytes())
     return h.hexdigest()
 
 
