@@ -33,13 +33,17 @@ def in_list(column: str, values: Iterable) -> str:
     return f"{column} IN ({quoted})"
 
 
-def with_retry(action: Callable[[], R], attempts: int = 8) -> R:
-    from deltalake.exceptions import CommitFailedError
+def with_retry(action: Callable[[], R], attempts: int = 8, conflicts: tuple[type[BaseException], ...] = ()) -> R:
+    """Run a Delta write; if another writer committed first (feeds ingest in parallel), try again. `conflicts`:
+    the writer's commit-conflict errors (delta-rs's CommitFailedError when not given)."""
+    if not conflicts:
+        from deltalake.exceptions import CommitFailedError
 
+        conflicts = (CommitFailedError,)
     for attempt in range(attempts):
         try:
             return action()
-        except CommitFailedError:
+        except conflicts:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.5 * (attempt + 1) + random.random())

@@ -6,8 +6,6 @@ mid-write leaves only unreferenced files, and re-running the same write converge
 
 from __future__ import annotations
 
-import random
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -15,6 +13,7 @@ from typing import TypeVar
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
+from edulake.lake import tables
 from edulake.lake.tables import exists, in_list
 
 R = TypeVar("R")
@@ -42,16 +41,8 @@ def _concurrency_errors() -> tuple[type[BaseException], ...]:
 
 
 def with_retry(action: Callable[[], R], attempts: int = 8) -> R:
-    """Run a Delta write; if another writer committed first (feeds ingest in parallel), try again."""
-    errors = _concurrency_errors()
-    for attempt in range(attempts):
-        try:
-            return action()
-        except errors:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.5 * (attempt + 1) + random.random())
-    raise AssertionError("unreachable")
+    """tables.with_retry with delta-spark's commit-conflict errors."""
+    return tables.with_retry(action, attempts, _concurrency_errors())
 
 
 def replace_batches(df: DataFrame, path: Path, column: str, batch_ids: list[str]) -> None:
