@@ -39,7 +39,7 @@ def write_sources(inbox: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def airflow_home(tmp_path_factory):
+def airflow_home(session_home, tmp_path_factory):
     home = tmp_path_factory.mktemp("airflow_e2e")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EDULAKE_HOME", str(home))
