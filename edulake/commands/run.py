@@ -210,7 +210,9 @@ def _report(console: Console, runs: dict[str, dict], url: str, seconds: float, c
     console.print(f"\n[bold]完成[/] in {seconds:.0f} s. 去哪里看 (where to look):")
     console.print(f"  Airflow UI     {url}   (用户 {config.ADMIN_USER}, 密码见 {config.passwords_file()})")
     console.print(f"  数仓 warehouse  {p.warehouse if p.warehouse.exists() else '(not built)'}"
-                  f"   duckdb -readonly {p.warehouse}")
+                  "   uv run edulake sql  (DuckDB CLI, read-only)")
+    console.print("  共享与数据服务  uv run edulake serve  (Delta Sharing :8090, API :8091; extracts in "
+                  f"{p.extracts})")
     docs = _data_docs(p)
     how = "(每次入湖都运行 runs on every load; EDULAKE_GX=0 turns it off; uv run edulake quality docs <feed.table>)"
     console.print(f"  Data Docs      {docs or how}")
