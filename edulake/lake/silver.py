@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from edulake import settings
+from edulake import settings, standard
 from edulake.lake import (
     bronze,
     faults,
@@ -84,14 +84,9 @@ def register_lookups(engine, table: Table) -> None:
     """The relations the table's rules join on: the school register and the enrollment roster."""
     for name, entity, columns in (("school_register", "school", ["school_id"]),
                                   ("roster", stage.ROSTER, ["student_token", "school_year"])):
-        full = schema(next(t for t in _std().tables() if t.entity == entity))
+        full = schema(next(t for t in standard.load().tables() if t.entity == entity))
         engine.register_delta(name, path(entity), columns=columns, empty=pa.schema([full.field(c) for c in columns]))
 
-
-def _std() -> Standard:
-    from edulake import standard
-
-    return standard.load()
 
 
 def validate(engine, std: Standard, table: Table, batch_ids: list[str], with_quality: bool = True):

@@ -58,7 +58,7 @@ class SparkEngine:
         else:
             df = delta.read(self.spark, path)
             if where:
-                df = df.where(to_spark(f"SELECT 1 WHERE {where}").split(" WHERE ", 1)[1])
+                df = df.where(to_spark(where))
             if columns:
                 df = df.select(*columns)
         df.createOrReplaceTempView(name)
