@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from edulake import settings, standard
 from edulake.lake import privacy
+from edulake.quality import stage
 from edulake.quality.sql import ident
 from edulake.standard import Table
 
@@ -37,10 +38,8 @@ def rows_sql(table: Table, key: bytes) -> str | None:
     values = ", ".join(f"{f'CAST({ident(c)} AS VARCHAR)' if c in present else 'CAST(NULL AS VARCHAR)'} AS {ident(c)}"
                        for c in columns())
     token = privacy.hmac_sql(ident(token_field.name), key)
-    ranked = (f"SELECT {token} AS token, {values}, _batch_id, row_number() OVER (PARTITION BY {token} "
-              f"ORDER BY _seq DESC, _row_number DESC) AS __rank FROM staged WHERE _status = 'accepted'")
-    return (f"SELECT token, {', '.join(ident(c) for c in columns())}, _batch_id, current_timestamp AS _updated_at "
-            f"FROM ({ranked}) AS r WHERE __rank = 1")
+    return stage.newest_accepted(f"{token} AS token, {values}, _batch_id, current_timestamp AS _updated_at",
+                                 [ident(token_field.name)])
 
 
 def write(engine, sql: str) -> None:

@@ -39,7 +39,7 @@ from edulake.quality.sql import ident
 from edulake.standard import Standard, Table
 
 LINEAGE = ("_batch_id", "_source_file", "_row_number")
-WORK = ("typed", "checked", "staged")
+WORK = ("typed", "checked", "conflicts", "staged")
 
 
 def path(entity: str):
@@ -70,14 +70,11 @@ def schema(table: Table) -> pa.Schema:
 
 
 def silver_rows_sql(table: Table, key: bytes) -> str:
-    """Silver columns (privacy applied) plus lineage from `staged`; one row per natural key, the newest batch's."""
+    """Silver columns (privacy applied) plus lineage from `staged`; one row per natural key, the newest batch's
+    (grouped on the typed key: its pseudonym is a function of it)."""
     columns = ", ".join(privacy.silver_value_sql(f, key) for f in table.silver_fields)
-    keys = ", ".join(ident(n) for n in table.natural_key_silver)
-    ranked = (f"SELECT {columns}, _warnings, _batch_id, _source_file, _row_number, current_timestamp AS _loaded_at, "
-              f"_seq FROM staged WHERE _status = 'accepted'")
-    names = ", ".join(ident(n) for n in schema(table).names)
-    return (f"SELECT {names} FROM (SELECT *, row_number() OVER (PARTITION BY {keys} "
-            f"ORDER BY _seq DESC, _row_number DESC) AS __rank FROM ({ranked}) AS a) AS r WHERE __rank = 1")
+    return stage.newest_accepted(f"{columns}, _warnings, _batch_id, _source_file, _row_number, "
+                                 f"current_timestamp AS _loaded_at", [ident(n) for n in table.natural_key])
 
 
 def register_lookups(engine, table: Table) -> None:
@@ -98,16 +95,26 @@ def validate(engine, std: Standard, table: Table, batch_ids: list[str], with_qua
     program = stage.compile_table(table, std, table_rules=with_quality)
     bronze.register(engine, table.feed, table.qualified_name, batch_ids)
     register_lookups(engine, table)
-    engine.view("typed", stage.typed_sql(program, std, batch_ids, lambda v: privacy.hmac_sql(v, key)))
-    engine.materialize("checked", stage.checked_sql(program))
-    fatal = batch_failures(engine, std, table, batch_ids) if with_quality else {}
-    engine.view("staged", stage.staged_sql(program, list(fatal)))
+    fatal = stage_relations(engine, std, program, batch_ids, key,
+                            (lambda: batch_failures(engine, std, table, batch_ids)) if with_quality else None)
     if with_quality:
         gx_run.validate_load(engine, table, program, batch_ids)  # GX: the same checks, stored + Data Docs
     counts = _counts(engine, batch_ids, fatal)
     if with_quality:
         ops_quality.record_summary(table, program, engine.rows(stage.failure_counts_sql(program)), batch_ids, fatal)
     return program, counts, fatal
+
+
+def stage_relations(engine, std: Standard, program, batch_ids: list[str], key: bytes, batch_rules=None) -> dict:
+    """The relations of stage.py on the engine, from `bronze_batches` and the lookups: typed (view), checked and
+    conflicts (materialised), then staged (view) once `batch_rules()` (if given) has judged the batches over
+    `checked`. Returns the fatal failures per batch. The caller drops WORK."""
+    engine.view("typed", stage.typed_sql(program, std, batch_ids, lambda v: privacy.hmac_sql(v, key)))
+    engine.materialize("checked", stage.checked_sql(program))
+    engine.materialize("conflicts", stage.conflicts_sql(program))
+    fatal = batch_rules() if batch_rules is not None else {}
+    engine.view("staged", stage.staged_sql(program, list(fatal)))
+    return fatal
 
 
 def batch_failures(engine, std: Standard, table: Table, batch_ids: list[str]) -> dict[str, list]:

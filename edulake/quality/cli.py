@@ -57,10 +57,8 @@ def docs(table):
     program = stage.compile_table(t, std)
     bronze.register(engine, t.feed, t.qualified_name, ids)
     silver.register_lookups(engine, t)
-    engine.view("typed", stage.typed_sql(program, std, ids, lambda v: privacy.hmac_sql(v, key)))
     try:
-        engine.materialize("checked", stage.checked_sql(program))
-        engine.materialize("staged", stage.staged_sql(program, []))
+        silver.stage_relations(engine, std, program, ids, key)
         with console.status(f"GX 校验 {table} …"):
             result = gx_run.validate_load(engine, t, program, ids, always=True)
     finally:

@@ -6,10 +6,11 @@ Relations the engine provides (edulake.lake.engines):
   roster           student_token, school_year  (silver/student_enrollment; empty when not loaded)
 and materialises, in order:
   typed    lineage, `__text_<field>` folded text, `<field>` typed value, lookup columns
-  checked  typed + `__c<i>` (TRUE = the row fails check i) + `_collapsed` (exact duplicate in its batch)
-           + `_key_conflict` (natural key repeated with other content among valid rows)
-  staged   (a view) checked + the batch rules' verdict: `_valid`, `_conflict`, `_status`
-           (accepted | quarantined | collapsed) and `_warnings` (array of "rule:column")
+  checked    typed + `__c<i>` (TRUE = the row fails check i) + `_collapsed` (exact duplicate in its batch)
+             + `_row_valid`
+  conflicts  (batch, natural key) repeated with other content among valid rows
+  staged     (a view) checked + `_key_conflict` + the batch rules' verdict: `_valid`, `_conflict`, `_status`
+             (accepted | quarantined | collapsed) and `_warnings` (array of "rule:column")
 Batch-level (fatal) failures are decided between `checked` and `staged` (batch.py) and passed in.
 Every row ends in exactly one status; quarantine gets one row per (rejected row, failure).
 """
@@ -78,31 +79,68 @@ def typed_sql(program: Program, std: Standard, batch_ids: list[str], token_sql) 
 
 def checked_sql(program: Program) -> str:
     """`checked` from `typed`: one boolean per check (a shape-error row fails only row_shape), exact duplicates
-    within a batch (`_collapsed`), row validity before batch rules and natural-key conflicts among valid rows.
-    Materialised once; `staged` is a view over it (a fatal batch only changes statuses)."""
+    within a batch (`_collapsed`: every row but the first with the same raw values) and row validity before
+    batch rules (`_row_valid`). Materialised once; `staged` is a view over it and `conflicts`.
+
+    Duplicates are rare, so they are found in two steps: a grouping on a digest of the raw row names the
+    candidates, and only those rows are ranked on the raw values themselves (exact) and joined back by (batch,
+    row). A window over every row carries the whole typed row through its sort (measured: 1.9 s for 170 k
+    fitness rows; the grouping, 0.3 s)."""
     table = program.table
     flags = ", ".join(f"(_shape_error IS NULL AND {c.unexpected()}) AS {program.column(c)}" for c in program.checks)
-    raw_values = ", ".join(_raw(c) for c in table.columns)
-    partition = ", ".join(["_batch_id", *_key(table), "_shape_error", raw_values])
-    collapsed = f"row_number() OVER (PARTITION BY {partition} ORDER BY _row_number) > 1 AS _collapsed"
+    values = f"[{', '.join(_raw(c) for c in table.columns)}]"  # the standard's columns, as read
+    digest = f"md5(CAST({values} AS VARCHAR))"  # equal rows, equal digests (the converse is checked below)
+    candidates = (f"SELECT b._batch_id, b._row_number, b._shape_error, {values} AS __values FROM "
+                  f"(SELECT *, {digest} AS __digest FROM bronze_batches) AS b JOIN "
+                  f"(SELECT _batch_id, {digest} AS __digest FROM bronze_batches GROUP BY _batch_id, {digest} "
+                  f"HAVING count(*) > 1) AS g ON b._batch_id = g._batch_id AND b.__digest = g.__digest")
+    ranked = (f"SELECT _batch_id, _row_number, row_number() OVER (PARTITION BY _batch_id, _shape_error, __values "
+              f"ORDER BY _row_number) AS __n FROM ({candidates}) AS c")
+    joined = (f"SELECT t.*, d._row_number IS NOT NULL AS _collapsed FROM typed AS t LEFT JOIN "
+              f"(SELECT _batch_id, _row_number FROM ({ranked}) AS r WHERE __n > 1) AS d "
+              f"ON t._batch_id = d._batch_id AND t._row_number = d._row_number")
     errors = [program.column(c) for c in program.checks if c.severity == "error"]
     invalid = " OR ".join(["_shape_error IS NOT NULL", *errors])
-    valid = f"SELECT *, NOT _collapsed AND NOT ({invalid}) AS _row_valid FROM (SELECT *, {flags}, {collapsed} FROM typed) AS f"
-    key = ", ".join(["_batch_id", *_key(table)])
-    return (f"SELECT *, _row_valid AND count(CASE WHEN _row_valid THEN 1 END) OVER (PARTITION BY {key}) > 1 "
-            f"AS _key_conflict FROM ({valid}) AS v")
+    return (f"SELECT *, NOT _collapsed AND NOT ({invalid}) AS _row_valid FROM "
+            f"(SELECT *, {flags} FROM ({joined}) AS j) AS f")
+
+
+def conflicts_sql(program: Program) -> str:
+    """`conflicts` from `checked`: each (batch, natural key) held by more than one valid row. Few rows: a
+    grouping, not a window over every row."""
+    key = ", ".join(["_batch_id", *_key(program.table)])
+    return f"SELECT {key} FROM checked WHERE _row_valid GROUP BY {key} HAVING count(*) > 1"
 
 
 def staged_sql(program: Program, fatal_batches: list[str]) -> str:
-    """`staged` from `checked`: the batch rules' verdict, status and warnings (scalar: a view suffices)."""
+    """`staged` from `checked` and `conflicts`: natural-key conflicts among valid rows (`_key_conflict`), the
+    batch rules' verdict, status and warnings (scalar, and a join with few rows: a view suffices)."""
     fatal = f"_batch_id IN ({', '.join(lit(b) for b in fatal_batches)})" if fatal_batches else "FALSE"
     warns = [f"CASE WHEN {program.column(c)} THEN {lit(c.rule + ':' + (c.column or ''))} END"
              for c in program.checks if c.severity == "warn"]
     warnings = (f"list_filter([{', '.join(warns)}], x -> x IS NOT NULL)" if warns else "CAST([] AS VARCHAR[])")
     status = ("CASE WHEN _collapsed THEN 'collapsed' WHEN NOT _valid OR _conflict THEN 'quarantined' "
               "ELSE 'accepted' END")
-    judged = f"SELECT *, _row_valid AND NOT ({fatal}) AS _valid, _key_conflict AND NOT ({fatal}) AS _conflict FROM checked"
+    on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM k.{k}" for k in ["_batch_id", *_key(program.table)])
+    keyed = (f"SELECT c.*, c._row_valid AND k._batch_id IS NOT NULL AS _key_conflict FROM checked AS c "
+             f"LEFT JOIN conflicts AS k ON {on}")
+    judged = (f"SELECT *, _row_valid AND NOT ({fatal}) AS _valid, _key_conflict AND NOT ({fatal}) AS _conflict "
+              f"FROM ({keyed}) AS q")
     return f"SELECT *, {status} AS _status, {warnings} AS _warnings FROM ({judged}) AS k"
+
+
+def newest_accepted(select: str, keys: list[str]) -> str:
+    """`select` (SQL expressions over `staged`) for the accepted rows, one per value of `keys` (expressions
+    over `staged`): the newest batch's, then the last row. Keys seldom repeat across the batches of a load, so
+    only the repeated ones are grouped and joined back: a window over every row would carry all of `select`'s
+    columns through its sort."""
+    newest = "_seq * 4294967296 + _row_number"  # batch order, then row order, as one number
+    aliases = [f"__k{i}" for i in range(len(keys))]
+    repeated = (f"SELECT {', '.join(f'{k} AS {a}' for k, a in zip(keys, aliases, strict=True))}, max({newest}) AS __newest "
+                f"FROM staged WHERE _status = 'accepted' GROUP BY {', '.join(keys)} HAVING count(*) > 1")
+    on = " AND ".join(f"{k} IS NOT DISTINCT FROM n.{a}" for k, a in zip(keys, aliases, strict=True))
+    return (f"SELECT {select} FROM staged LEFT JOIN ({repeated}) AS n ON {on} "
+            f"WHERE _status = 'accepted' AND (n.__newest IS NULL OR {newest} = n.__newest)")
 
 
 def counts_sql() -> str:

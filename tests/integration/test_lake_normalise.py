@@ -95,9 +95,7 @@ def staged_rows(engine, table_name, records, batch="b1"):
     engine.register_arrow("bronze_batches", data)
     silver.register_lookups(engine, table)
     program = stage.compile_table(table, std, table_rules=False)
-    engine.view("typed", stage.typed_sql(program, std, [batch], lambda v: privacy.hmac_sql(v, b"k")))
-    engine.materialize("checked", stage.checked_sql(program))
-    engine.view("staged", stage.staged_sql(program, []))
+    silver.stage_relations(engine, std, program, [batch], b"k")
     try:
         status = {r["_row_number"]: r["_status"] for r in engine.rows("SELECT _row_number, _status FROM staged")}
         failures = engine.rows(stage.quarantine_sql(program, {}, table.feed, table.qualified_name))

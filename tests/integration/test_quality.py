@@ -29,9 +29,7 @@ def staged_rows(table, raw_rows: list[dict], columns: str) -> list[dict]:
     engine.register_arrow("bronze_batches", data)
     silver.register_lookups(engine, table)
     program = stage.compile_table(table, std)
-    engine.view("typed", stage.typed_sql(program, std, ["t"], lambda v: privacy.hmac_sql(v, key)))
-    engine.materialize("checked", stage.checked_sql(program))
-    engine.view("staged", stage.staged_sql(program, []))
+    silver.stage_relations(engine, std, program, ["t"], key)
     try:
         return engine.rows(f"SELECT {columns} FROM staged ORDER BY _row_number")
     finally:
