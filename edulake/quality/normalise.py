@@ -32,10 +32,19 @@ _SECONDS = r"^(\d+(\.\d+)?)\s*秒?$"
 _MIN_SEC = r"""^(\d+)\s*(?:'|′|’|:|分)\s*(\d{1,2}(?:\.\d+)?)\s*(?:"|''|″|”|秒)?$"""
 
 
-def fold(raw: str) -> str:
-    """Full-width to half-width, trimmed; empty becomes NULL."""
-    folded = f"CASE WHEN regexp_matches({raw}, {lit(_HAS_FULL)}) THEN translate({raw}, {lit(_FULL)}, {lit(_HALF)}) ELSE {raw} END"
+def fold(raw: str, wide: str | None = None) -> str:
+    """Full-width to half-width, trimmed; empty becomes NULL. `wide`: a condition, true where the value may
+    hold a character to fold (default: the value is searched). stage.py passes one search of the whole row,
+    since a search per value cost more than the rest of the typing (measured: 5.0 s of operator time for
+    511 k exam rows, against 1.5 s typing them)."""
+    where = wide if wide is not None else has_wide(raw)
+    folded = f"CASE WHEN {where} THEN translate({raw}, {lit(_FULL)}, {lit(_HALF)}) ELSE {raw} END"
     return f"NULLIF(trim({folded}, {lit(' ' + chr(9) + chr(13) + chr(10))}), '')"
+
+
+def has_wide(text: str) -> str:
+    """SQL: the text holds a character fold() translates."""
+    return f"regexp_matches({text}, {lit(_HAS_FULL)})"
 
 
 def sql_type(field: Field) -> str:
