@@ -90,7 +90,7 @@ def builder_state(p: Paths) -> Path:
 
 
 def dbt_vars(p: Paths) -> dict:
-    return {"core:silver_path": str(p.silver)}
+    return {"core:silver_path": str(p.silver), "core:ops_path": str(p.ops)}
 
 
 def dbt_args(command: str | list[str], p: Paths, profiles_dir: Path, target: str, select: str | None = None,
