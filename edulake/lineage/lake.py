@@ -160,7 +160,11 @@ def ingest_run(engine, feed: str) -> Iterator[IngestRun]:
     try:
         yield run
     except BaseException as e:
-        emitter.emit("lake", run.event("FAIL", error=e))
+        try:  # what the run did before it failed (e.g. bronze written, silver not) is lineage too
+            inputs, outputs = run.datasets()
+        except Exception:  # noqa: BLE001 - the ledger itself may be what failed
+            inputs, outputs = [], []
+        emitter.emit("lake", run.event("FAIL", inputs, outputs, error=e))
         store.load_quietly()
         raise
     inputs, outputs = run.datasets()

@@ -190,6 +190,37 @@ def test_events_hold_no_identifier_and_are_owner_only(built_home):
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700
 
 
+def test_a_failed_ingest_is_a_fail_run_and_the_rerun_completes(edulake_home, monkeypatch):
+    """An ingest that raises ends its run with FAIL, naming the error and what it had written (bronze); the
+    rerun is a new run that COMPLETEs the batch into silver. Three district rows: a few seconds."""
+    import sys
+    from pathlib import Path
+
+    from edulake.lake import pipeline, privacy
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import _lake_support as support
+
+    settings.paths().create()
+    header, records = support.rows("reference.district", 3)
+    support.write_csv(settings.paths().inbox / "reference" / "行政区划_测试.csv", header, records)
+    monkeypatch.delenv(privacy.KEY_ENV, raising=False)  # silver cannot pseudonymise: the ingest raises
+    with pytest.raises(privacy.KeyMissing):
+        pipeline.ingest("reference")
+    monkeypatch.setenv(privacy.KEY_ENV, "test-key-not-secret-" + "0" * 44)
+    pipeline.ingest("reference")
+
+    runs = store.latest_runs("job_name = 'lake.ingest.reference'")
+    assert [r["event_type"] for r in runs] == ["COMPLETE", "FAIL"]
+    complete, failed = runs
+    assert "KeyMissing" in failed["error"]
+    assert {d["name"]: d["rows"] for d in failed["outputs"]} == {names.bronze("reference"): 3}
+    assert [d["name"] for d in complete["inputs"]] == [d["name"] for d in failed["inputs"]]
+    assert complete["inputs"][0]["name"].endswith("/行政区划_测试.csv")
+    assert {d["name"]: d["rows"] for d in complete["outputs"]} == {names.silver("district"): 3}
+    assert graph.ask("silver.district").batches[0].source_file == "行政区划_测试.csv"
+
+
 def _strings(obj):
     if isinstance(obj, dict):
         for v in obj.values():
