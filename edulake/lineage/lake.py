@@ -23,6 +23,7 @@ class IngestRun:
     feed: str
     engine: str
     run_id: str = field(default_factory=emitter.new_run_id)
+    parent: dict | None = None  # the Airflow task running this ingest: {run_id, job_name, job_namespace}
     result: object | None = None  # the pipeline's FeedResult, set by the caller before the run ends
     bronzed: list[str] = field(default_factory=list)  # batch ids run_bronze appended
 
@@ -40,6 +41,12 @@ class IngestRun:
                 feed=self.feed, engine=self.engine,
                 batchesLoaded=sum(1 for e in result.entries if e.status == "loaded"),
                 batchesRejected=len(result.errors), filesUnchanged=len(result.unchanged))
+        if self.parent:
+            from openlineage.client.facet_v2 import parent_run
+
+            run_facets["parent"] = parent_run.ParentRunFacet(
+                run=parent_run.Run(runId=self.parent["run_id"]),
+                job=parent_run.Job(namespace=self.parent["job_namespace"], name=self.parent["job_name"]))
         if error is not None:
             run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
                 message=emitter.scrub(f"{type(error).__name__}: {error}"), programmingLanguage="python")
@@ -150,12 +157,13 @@ def _client_version() -> str:
 
 
 @contextlib.contextmanager
-def ingest_run(engine, feed: str) -> Iterator[IngestRun]:
+def ingest_run(engine, feed: str, parent: dict | None = None) -> Iterator[IngestRun]:
     """Wrap one feed ingest: START now, COMPLETE with inputs and outputs when the block ends, FAIL if it raises.
-    Set `run.result` (and `run.bronzed`) inside the block. The events are loaded into ops/lineage at the end."""
+    Set `run.result` (and `run.bronzed`) inside the block. `parent`: the Airflow task's run (see
+    airflow_parent). The events are loaded into ops/lineage at the end."""
     from edulake.lineage import store
 
-    run = IngestRun(feed, getattr(engine, "name", str(engine)))
+    run = IngestRun(feed, getattr(engine, "name", str(engine)), parent=parent)
     emitter.emit("lake", run.event("START"))
     try:
         yield run
@@ -170,3 +178,22 @@ def ingest_run(engine, feed: str) -> Iterator[IngestRun]:
     inputs, outputs = run.datasets()
     emitter.emit("lake", run.event("COMPLETE", inputs, outputs))
     store.load_quietly()
+
+
+def airflow_parent() -> dict | None:
+    """The OpenLineage run of the Airflow task this code runs in (the provider's own ids, as its
+    lineage_run_id / lineage_job_name macros give them), so the lake run hangs under the task; None outside
+    Airflow."""
+    try:
+        from airflow.providers.openlineage.plugins.macros import (
+            lineage_job_name,
+            lineage_job_namespace,
+            lineage_run_id,
+        )
+        from airflow.sdk import get_current_context
+
+        ti = get_current_context()["ti"]
+        return {"run_id": str(lineage_run_id(ti)), "job_name": lineage_job_name(ti),
+                "job_namespace": lineage_job_namespace()}
+    except Exception:  # noqa: BLE001 - not in a task, or the provider is absent: no parent
+        return None
