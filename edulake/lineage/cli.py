@@ -27,6 +27,12 @@ def lineage(target: str, limit: int) -> None:
     echo(f"数据血缘 (lineage): {result.target}" + (f" 字段 {result.column}" if result.column else ""))
     if result.column_description:
         echo(f"  字段说明: {result.column_description.splitlines()[0]}")
+    if result.column_edges:
+        echo("  字段取值来源 (value lineage, sqlglot；不含连接、过滤与计数所用字段):")
+        for target_column, sources in reversed(list(result.column_edges.items())):  # the column first
+            echo(f"    {target_column} ← {', '.join(sources) or '（常量）'}")
+        if result.column_fallbacks:
+            echo(f"    （以下模型未能逐字段追踪，按模型计: {', '.join(result.column_fallbacks)}）")
     echo("")
     echo("上游 (upstream)")
     if result.models_up:

@@ -50,6 +50,8 @@ class Lineage:
     silver_up: list[str] = field(default_factory=list)  # silver entities upstream
     batches: list[Batch] = field(default_factory=list)  # the source files behind them
     lake_runs: dict[str, dict] = field(default_factory=dict)  # silver entity -> its last writing run
+    column_edges: dict[str, list[str]] = field(default_factory=dict)  # "rel.col" <- columns it is made from
+    column_fallbacks: list[str] = field(default_factory=list)  # relations traced at model level only
     models_down: list[str] = field(default_factory=list)
     dashboards: dict[str, list[str]] = field(default_factory=dict)  # slug -> chart titles reading the path
     dashboard_titles: dict[str, str] = field(default_factory=dict)
@@ -255,6 +257,13 @@ def _model(parts: list[str]) -> Lineage:
     relations = [r for r in (manifest.relation(u) for u in up) if r]
     result.models_up = [r for r in relations if not r.startswith(("silver/", "lake_ops."))]
     result.silver_up = [r.removeprefix("silver/") for r in relations if r.startswith("silver/")]
+    if column is not None:  # where the column's values come from (sqlglot, columns.py): shown, never used to
+        # narrow the files: a rate also depends on the rows its joins, filters and counts keep, which value
+        # lineage does not follow (pass_rate's values trace to seeds, its rows to the fitness test files)
+        from edulake.lineage import columns
+
+        traced = columns.trace(manifest, manifest_path().parent / "compiled", uid, column)
+        result.column_edges, result.column_fallbacks = traced.edges, traced.fallbacks
     result.batches, result.lake_runs = lake_batches(result.silver_up)
     down = manifest.walk(uid, manifest.children)
     result.models_down = [r for r in (manifest.relation(u) for u in down) if r]

@@ -40,6 +40,9 @@ def test_lineage_of_a_cockpit_kpi_reaches_its_source_files(built_home):
     assert {"core.fct_fitness_test", "core.fct_enrollment", "health.health_fitness_summary"} <= set(result.models_up)
     assert {"fitness_test", "student_enrollment", "school"} <= set(result.silver_up)
     assert "cockpit" in result.dashboards  # the KPI's own dashboard, downstream
+    # value lineage (sqlglot over the compiled models): the KPI's value is computed from numerators/denominators
+    assert any(src.startswith("intermediate.int_cockpit__kpi_values.")
+               for src in result.column_edges.get("cockpit.cockpit_kpis.value", [])), result.column_edges
 
     # every silver table upstream is backed by the files that fed it: all its loaded batches, no other
     loaded = ledger.rows("status = 'loaded'")
