@@ -52,15 +52,15 @@ def new_run_id() -> str:
     return str(generate_new_uuid())
 
 
-_clients: dict[tuple[str, str], object] = {}
+_clients: dict[tuple[str, str, int], object] = {}
 
 
 def client(source: str):
-    """One client per emitter and home (tests switch homes)."""
+    """One client per emitter, home (tests switch homes) and process (a forked child names its own files)."""
     from openlineage.client import OpenLineageClient
     from openlineage.client.transport.file import FileConfig, FileTransport
 
-    key = (source, str(settings.home()))
+    key = (source, str(settings.home()), os.getpid())
     if key not in _clients:
         folder = events_dir()
         permissions.private_dir(folder)
