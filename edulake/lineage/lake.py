@@ -22,6 +22,7 @@ from edulake.lineage import emitter, names
 class IngestRun:
     feed: str
     engine: str
+    step: str = "ingest"  # a single step run on its own (edulake ingest --step, spark_jobs) is a run too
     run_id: str = field(default_factory=emitter.new_run_id)
     parent: dict | None = None  # the Airflow task running this ingest: {run_id, job_name, job_namespace}
     result: object | None = None  # the pipeline's FeedResult, set by the caller before the run ends
@@ -50,7 +51,7 @@ class IngestRun:
         if error is not None:
             run_facets["errorMessage"] = error_message_run.ErrorMessageRunFacet(
                 message=emitter.scrub(f"{type(error).__name__}: {error}"), programmingLanguage="python")
-        job = Job(namespace=names.JOB_NAMESPACE, name=names.ingest_job(self.feed), facets={
+        job = Job(namespace=names.JOB_NAMESPACE, name=names.ingest_job(self.feed, self.step), facets={
             "jobType": job_type_job.JobTypeJobFacet(processingType="BATCH", integration="EDULAKE", jobType="JOB")})
         return RunEvent(eventType=getattr(RunState, state), eventTime=emitter.now(),
                         run=Run(runId=self.run_id, facets=run_facets), job=job,
@@ -157,13 +158,13 @@ def _client_version() -> str:
 
 
 @contextlib.contextmanager
-def ingest_run(engine, feed: str, parent: dict | None = None) -> Iterator[IngestRun]:
+def ingest_run(engine, feed: str, parent: dict | None = None, step: str = "ingest") -> Iterator[IngestRun]:
     """Wrap one feed ingest: START now, COMPLETE with inputs and outputs when the block ends, FAIL if it raises.
     Set `run.result` (and `run.bronzed`) inside the block. `parent`: the Airflow task's run (see
     airflow_parent). The events are loaded into ops/lineage at the end."""
     from edulake.lineage import store
 
-    run = IngestRun(feed, getattr(engine, "name", str(engine)), parent=parent)
+    run = IngestRun(feed, getattr(engine, "name", str(engine)), step=step, parent=parent)
     emitter.emit("lake", run.event("START"))
     try:
         yield run

@@ -36,8 +36,9 @@ def dashboard(slug: str) -> str:
     return f"dashboard/{slug}"
 
 
-def ingest_job(feed: str) -> str:
-    return f"lake.ingest.{feed}"
+def ingest_job(feed: str, step: str = "ingest") -> str:
+    """lake.ingest.<feed> for a whole ingest; lake.<step>.<feed> for one step run alone."""
+    return f"lake.{step}.{feed}"
 
 
 def layer(namespace: str, name: str) -> str:
