@@ -28,6 +28,7 @@ COMMANDS = {
     "token": ("edulake.sharing.cli:token", "共享与数据服务的访问令牌：create | list | revoke"),
     "serve": ("edulake.sharing.cli:serve", "启动共享服务（Delta Sharing）与数据服务 API；serve stop 停止"),
     "sql": ("edulake.sharing.cli:sql", "DuckDB CLI 只读打开已发布数仓"),
+    "lineage": ("edulake.lineage.cli:lineage", "数据血缘：表或字段的上游源文件与批次、下游数仓与看板"),
     "audit": ("edulake.audit:audit_command", "依赖漏洞审计（pip-audit：uv.lock 与 Superset 环境）"),
 }
 

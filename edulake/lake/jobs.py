@@ -20,18 +20,23 @@ STEPS = ("ingest", "landing", "bronze", "silver")
 
 def run_step(step: str, feed: str, items: list[str] | None, engine=None, on_event=None) -> pipeline.FeedResult:
     """Run one step for one feed. `items` are inbox files (ingest, landing) or batch ids (bronze, silver)."""
+    from edulake.lineage.lake import ingest_run
+
     engine = engine or engines.get()
     if step == "ingest":
         return pipeline.ingest(feed, items, engine, on_event)
-    if step == "landing":
-        return pipeline.run_landing(engine, feed, items, on_event)
-    if step == "bronze":
-        result = pipeline.FeedResult(feed)
-        result.landed = pipeline.run_bronze(engine, feed, items, on_event)
-        return result
-    if step == "silver":
-        return pipeline.run_silver(engine, feed, items, on_event)
-    raise ValueError(f"unknown step {step!r}; one of {', '.join(STEPS)}")
+    if step not in STEPS:
+        raise ValueError(f"unknown step {step!r}; one of {', '.join(STEPS)}")
+    with ingest_run(engine, feed, step=step) as lineage:  # one step alone is an OpenLineage run too
+        if step == "landing":
+            lineage.result = pipeline.run_landing(engine, feed, items, on_event)
+        elif step == "bronze":
+            lineage.result = pipeline.FeedResult(feed)
+            lineage.bronzed = pipeline.run_bronze(engine, feed, items, on_event)
+            lineage.result.landed = list(lineage.bronzed)
+        else:
+            lineage.result = pipeline.run_silver(engine, feed, items, on_event)
+    return lineage.result
 
 
 def main(step: str, argv: list[str] | None = None) -> int:

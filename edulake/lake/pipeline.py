@@ -206,10 +206,13 @@ def _load_group(engine, std, table, group: list[LandedBatch], result: FeedResult
 def ingest(feed: str, files: list[str | Path] | None = None, engine=None, on_event: Events = None) -> FeedResult:
     """Landing, bronze and silver for one feed on `engine` (default: EDULAKE_ENGINE, else DuckDB).
     Check `result.ok`; `result.errors` name every rejection."""
+    from edulake.lineage.lake import ingest_run
+
     engine = engine if engine is not None and not isinstance(engine, str) else engines.get(engine)
-    result = run_landing(engine, feed, files, on_event, record_landed=False)
-    run_bronze(engine, feed, on_event=on_event)
-    run_silver(engine, feed, on_event=on_event, result=result)
+    with ingest_run(engine, feed) as lineage:  # one OpenLineage run: landing files in, lake tables out
+        result = lineage.result = run_landing(engine, feed, files, on_event, record_landed=False)
+        lineage.bronzed = run_bronze(engine, feed, on_event=on_event)
+        run_silver(engine, feed, on_event=on_event, result=result)
     return result
 
 

@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from edulake import permissions, settings
+from edulake.lineage import emitter, names
 
 DEFAULT_PORT = 8080
 ADMIN_USER = "admin"
@@ -126,6 +127,10 @@ def airflow_env(port_: int | None = None, airflow_home: Path | None = None) -> d
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "60",
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "120",
         "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "False",
+        # OpenLineage (apache-airflow-providers-openlineage): the same file transport as the lake and dbt,
+        # into the restricted zone; edulake.lineage.store loads the files into ops/lineage
+        "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(emitter.transport_config("airflow")),
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": names.JOB_NAMESPACE,
     }
 
 
@@ -134,4 +139,5 @@ def apply(port_: int | None = None, airflow_home: Path | None = None) -> dict[st
     env = airflow_env(port_, airflow_home)
     os.environ.update(env)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    permissions.private_dir(emitter.events_dir())  # the file transport does not create its folder
     return env

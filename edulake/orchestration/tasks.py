@@ -78,6 +78,7 @@ def ingest(feed: str, work: dict) -> dict:
     2 cores. The lake's steps resume from the ledger, so a retry of this task picks up where it stopped.
     """
     from edulake.lake import engines, pipeline, privacy
+    from edulake.lineage.lake import airflow_parent, ingest_run
 
     try:
         privacy.pseudonym_key()  # before the engine starts: without the key no batch can reach silver
@@ -89,9 +90,11 @@ def ingest(feed: str, work: dict) -> dict:
         reopen_batches(feed, work["reprocess"])
     say = lambda message: log.info("%s", message)  # noqa: E731
     files = [item["file"] for item in work["new"]]
-    result = pipeline.run_landing(engine, feed, files, on_event=say)
-    pipeline.run_bronze(engine, feed, on_event=say)
-    pipeline.run_silver(engine, feed, on_event=say, result=result)
+    # the lake's OpenLineage run, as `edulake ingest` emits it, under the Airflow task's run
+    with ingest_run(engine, feed, parent=airflow_parent()) as lineage:
+        result = lineage.result = pipeline.run_landing(engine, feed, files, on_event=say)
+        lineage.bronzed = pipeline.run_bronze(engine, feed, on_event=say)
+        pipeline.run_silver(engine, feed, on_event=say, result=result)
     summary = summarise(feed, result)
     log.info("%s: 入库 %d 个批次, 拒收 %d 个", feed, len(summary["loaded"]), len(summary["rejected"]))
     for warning in summary["warnings"]:

@@ -166,11 +166,33 @@ FRESHNESS = Dataset(
     description="数据新鲜度 (marts/cockpit/cockpit_source_freshness；与 dbt source freshness 同一口径)",
 )
 
+LINEAGE_RUNS = Dataset(
+    "ops_lineage_runs",
+    _mart("ops.ops_lineage_runs"),
+    {"job_name": "作业", "job_kind_cn": "作业类别", "integration": "组件", "state_cn": "状态",
+     "started_at": "开始时间", "last_event_at": "最近事件时间", "seconds": "耗时(秒)", "input_count": "输入数据集数",
+     "output_count": "输出数据集数", "rows_in": "读入行数", "rows_out": "写出行数", "outputs": "输出数据集",
+     "error": "失败原因", "run_id": "运行 id", "district_code": "区代码"},
+    {"runs": ("COUNT(*)", "运行数"), "rows_in": ("SUM(rows_in)", "读入行数"), "rows_out": ("SUM(rows_out)", "写出行数")},
+    numeric=("seconds", "input_count", "output_count", "rows_in", "rows_out"),
+    description="血缘：作业运行 (marts/ops/ops_lineage_runs，来自 lake/ops/lineage 的 OpenLineage 事件)",
+)
+LINEAGE_DATASETS = Dataset(
+    "ops_lineage_datasets",
+    _mart("ops.ops_lineage_datasets"),
+    {"dataset_name": "数据集", "dataset_namespace": "命名空间", "layer_cn": "层", "last_writer": "最近写入作业",
+     "last_written_at": "最近写入时间", "rows_written": "写入行数", "last_reader": "最近读取作业",
+     "last_read_at": "最近读取时间", "rows_read": "读取行数", "district_code": "区代码"},
+    {"datasets": ("COUNT(*)", "数据集数")},
+    numeric=("rows_written", "rows_read"),
+    description="血缘：数据集最近读写 (marts/ops/ops_lineage_datasets)",
+)
+
 # forecasts are of future school years: a filter on the years of record must not apply to them
 FORECAST_DATASETS = {PLACE_GAP.key, BACKTEST_ERRORS.key}
 
 DATASETS = [KPIS, FITNESS, VISION, SCHOOL_EVAL, SCHOOL_INDICATORS, DISTRICT_CV, DISTRICT_EVAL, PLACE_GAP, BACKTEST,
-            BACKTEST_ERRORS, ENROLLMENT, FRESHNESS]
+            BACKTEST_ERRORS, ENROLLMENT, FRESHNESS, LINEAGE_RUNS, LINEAGE_DATASETS]
 
 
 def _where(*clauses: str) -> list[dict]:
@@ -289,6 +311,13 @@ OPS_CHARTS = [
     trend("enrollment_volume", "学籍记录量（按学年）", ENROLLMENT, ["records"], (), groupby=("stage",)),
     trend("fitness_volume", "体测测试人数（按学年）", FITNESS, ["tested"], CITY_TOTALS),
     ranked_bar("vision_submissions", "各区视力筛查人数", VISION, "screened", DISTRICT_TOTALS),
+    # lineage (OpenLineage, lake/ops/lineage): jobs and datasets, last run, rows in and out
+    table("lineage_jobs", "数据血缘：作业最近运行（入湖、数仓构建、看板）", LINEAGE_RUNS,
+          ["job_kind_cn", "job_name", "state_cn", "last_event_at", "seconds", "rows_in", "rows_out", "outputs", "error"],
+          ("job_name not like '%.build.test'",), order="last_event_at"),
+    table("lineage_datasets", "数据血缘：数据集最近读写", LINEAGE_DATASETS,
+          ["layer_cn", "dataset_name", "last_writer", "last_written_at", "rows_written", "last_reader", "last_read_at",
+           "rows_read"], ("layer_cn <> '落地文件'",), order="last_written_at"),
 ]
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
@@ -29,6 +30,7 @@ from edulake.settings import DBT_PROJECT_DIR, Paths
 from edulake.warehouse import packages, profiles, publish
 
 Events = Callable[[dict], None] | None
+log = logging.getLogger(__name__)
 
 
 class BuildError(RuntimeError):
@@ -88,7 +90,7 @@ def builder_state(p: Paths) -> Path:
 
 
 def dbt_vars(p: Paths) -> dict:
-    return {"core:silver_path": str(p.silver)}
+    return {"core:silver_path": str(p.silver), "core:ops_path": str(p.ops)}
 
 
 def dbt_args(command: str | list[str], p: Paths, profiles_dir: Path, target: str, select: str | None = None,
@@ -175,6 +177,7 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
             shutil.copy2(base, fresh)  # neither the state nor the published file is touched
         profiles_dir = profiles.write(p, fresh, threads)
         packages.install()
+        lineage_parent = _lineage_start()
         try:
             res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
             if res.success and docs:
@@ -202,7 +205,36 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
             leftover.unlink(missing_ok=True)
         result.seconds = time.monotonic() - started
         _write_run_record(p, result)
+        _lineage_end(lineage_parent, p, target, state if result.success else result.kept_failed, result)
         return result
+
+
+def _lineage_start() -> dict | None:
+    """The build's OpenLineage parent run (edulake.lineage.dbt); lineage never fails a build."""
+    try:
+        from edulake.lineage import dbt as dbt_lineage
+
+        parent = dbt_lineage.parent_run()
+        dbt_lineage.start(parent)
+        return parent
+    except Exception as e:  # noqa: BLE001
+        log.warning("血缘事件未写出 (dbt lineage not started): %s", e)
+        return None
+
+
+def _lineage_end(parent: dict | None, p: Paths, target: str, database: Path | None, result: BuildResult) -> None:
+    """dbt's events (openlineage-dbt over target/), the dashboards' edge, then ops/lineage is loaded."""
+    if parent is None:
+        return
+    try:
+        from edulake.lineage import dbt as dbt_lineage
+        from edulake.lineage import store
+
+        dbt_lineage.emit_build(parent, profiles.dbt_dir(p) / "target", target, database, result.success,
+                               result.error)
+        store.load()
+    except Exception as e:  # noqa: BLE001
+        log.warning("血缘事件未写出 (dbt lineage not written): %s", e)
 
 
 def _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet) -> BuildResult:

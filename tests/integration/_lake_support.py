@@ -87,10 +87,16 @@ VOLATILE = {"_ingested_at", "_loaded_at", "quarantined_at", "_updated_at", "star
             "run_at", "logged_at"}
 
 
-def lake_tables(home: Path) -> dict[str, Path]:
-    """Every Delta table under a home's lake, by its path relative to lake/."""
+# records of runs rather than results of them: every run adds its own (run ids, times, the engine's name), so
+# two runs of the same work never compare equal; tests compare what they record explicitly (test_lineage.py)
+RUN_RECORDS = {"ops/lineage"}
+
+
+def lake_tables(home: Path, with_run_records: bool = False) -> dict[str, Path]:
+    """Every Delta table under a home's lake, by its path relative to lake/ (run records only when asked)."""
     lake = settings.Paths(home).lake
-    return {str(p.parent.relative_to(lake)): p.parent for p in sorted(lake.rglob("_delta_log"))}
+    found = {str(p.parent.relative_to(lake)): p.parent for p in sorted(lake.rglob("_delta_log"))}
+    return {n: p for n, p in found.items() if with_run_records or n not in RUN_RECORDS}
 
 
 _duck = None

@@ -5,6 +5,7 @@ each engine wrote are read by the other engine's readers (DuckDB delta_scan, del
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -57,6 +58,30 @@ def test_both_engines_write_the_same_tables_row_for_row(homes):
     assert not different, different
 
 
+def test_both_engines_emit_the_same_lineage(homes):
+    """Each engine's feed ingests are OpenLineage runs naming the same files (checksums) in and the same tables
+    out with the same row counts; only the processing_engine facet says which engine ran."""
+    from edulake.lineage import store
+
+    def lineage(home):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("EDULAKE_HOME", str(home))
+            rows = store.query("SELECT job_name, event FROM lineage WHERE integration = 'EDULAKE' "
+                               "AND event_type = 'COMPLETE'")
+        out, engines = {}, set()
+        for r in rows:
+            event = json.loads(r["event"])
+            engines.add(event["run"]["facets"]["processing_engine"]["name"])
+            out[r["job_name"]] = (
+                sorted((d["name"], d["facets"]["version"]["datasetVersion"]) for d in event["inputs"]),
+                sorted((d["name"], d["outputFacets"]["outputStatistics"]["rowCount"]) for d in event["outputs"]))
+        return out, engines
+
+    (duck, duck_engines), (spark, spark_engines) = lineage(homes["duckdb"]), lineage(homes["spark"])
+    assert duck and duck == spark
+    assert (duck_engines, spark_engines) == ({"duckdb"}, {"spark"})
+
+
 def test_each_engine_reads_what_the_other_wrote(homes, spark):
     from edulake.lake.engines.spark import delta
 
@@ -68,7 +93,7 @@ def test_each_engine_reads_what_the_other_wrote(homes, spark):
         assert delta.read(spark, silver).count() == count, writer  # delta-spark
     # no table either engine wrote needs a reader feature delta-rs lacks (deletion vectors)
     for home in homes.values():
-        for name, path in support.lake_tables(home).items():
+        for name, path in support.lake_tables(home, with_run_records=True).items():
             from deltalake import DeltaTable
 
             assert "deletionVectors" not in (DeltaTable(str(path)).protocol().reader_features or []), name

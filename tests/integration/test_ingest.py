@@ -149,7 +149,7 @@ def test_no_identifier_in_clear_outside_restricted(lake):
         (SELECT unnest([{', '.join(f'CAST("{c}" AS VARCHAR)' for c in fields)}]) AS secret
          FROM delta_scan('{lake.paths.identity}')) WHERE secret IS NOT NULL AND length(secret) >= 2""")
     assert con.sql("SELECT count(*) FROM secrets").fetchone()[0] >= 1000  # real identifiers to look for
-    tables = support.lake_tables(lake.home)
+    tables = support.lake_tables(lake.home, with_run_records=True)  # ops/lineage too
     outside = {name: p for name, p in tables.items() if not name.startswith("restricted/")}
     assert any(n.startswith("silver/") for n in outside) and "ops/batches" in outside
     leaks = {name: found for name, p in outside.items() if (found := identifier_leaks(p))}
