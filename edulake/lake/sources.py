@@ -171,8 +171,15 @@ def _xlsx_rows(name: str, path: Path, data: bytes) -> list[list]:
             raise SourceError(name, f"XLSX 文件损坏或被截断 (corrupt or truncated XLSX): {calamine_error}") from None
 
 
+def _row_text(row: list) -> list[str]:
+    """_cell_text over a row, with its two common cases inline: a call per cell cost more than calamine's
+    whole parse of the sheet (measured: 3 M cells, 7 s of a 0.1-scale landing)."""
+    return [v if (t := type(v)) is str else
+            ((str(int(v)) if v.is_integer() else repr(v)) if t is float else _cell_text(v)) for v in row]
+
+
 def _parse_xlsx(name: str, path: Path, data: bytes) -> tuple[list[str], pa.Table, dict[int, list[str]]]:
-    rows = [[_cell_text(v) for v in row] for row in _xlsx_rows(name, path, data)]
+    rows = [_row_text(row) for row in _xlsx_rows(name, path, data)]
     rows = [r for r in rows if any(c.strip() for c in r)] if rows else []  # drop blank lines
     if not rows:
         raise SourceError(name, "空文件 (empty workbook: no header row)")
@@ -187,7 +194,8 @@ def _parse_xlsx(name: str, path: Path, data: bytes) -> tuple[list[str], pa.Table
         if extra:
             shape_errors[i] = r[: width + len(r[width:]) - _trailing_blanks(r)]
     kept = [r[:width] + [""] * (width - len(r)) for i, r in enumerate(body, start=1) if i not in shape_errors]
-    columns = {f"c{j}": pa.array([r[j] for r in kept], pa.string()) for j in range(width)}
+    by_column = list(zip(*kept, strict=True)) if kept else [()] * width  # transposed in C, not cell by cell
+    columns = {f"c{j}": pa.array(by_column[j], pa.string()) for j in range(width)}
     return header, pa.table(columns), shape_errors
 
 
