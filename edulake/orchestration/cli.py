@@ -103,7 +103,7 @@ def status(as_json: bool) -> None:
 
 @click.group("airflow")
 def airflow_group() -> None:
-    """嵌入式 Airflow (127.0.0.1, SQLite, LocalExecutor), configured by the project under $EDULAKE_HOME/airflow."""
+    """嵌入式 Airflow (127.0.0.1, LocalExecutor; SQLite, or PostgreSQL with --profile production), under $EDULAKE_HOME."""
 
 
 def _port_option(f):
@@ -118,17 +118,25 @@ def print_access(console: Console, url: str) -> None:
                   f"密码 password: in {config.passwords_file()})")
 
 
+def _profile_option(f):
+    return click.option("--profile", type=click.Choice(("embedded", "production")), default=None,
+                        help="embedded: SQLite, 一次一个入湖任务; production: PostgreSQL (本 home 的集群), "
+                             "LocalExecutor 并行 (default $EDULAKE_AIRFLOW_PROFILE or embedded)")(f)
+
+
 @airflow_group.command("serve")
 @_port_option
-def serve(port: int | None) -> None:
+@_profile_option
+def serve(port: int | None, profile: str | None) -> None:
     """启动 (或复用) api-server、scheduler、dag-processor, in the background; logs under $EDULAKE_HOME/logs/airflow."""
     from edulake.orchestration import names, server
 
     console = Console()
     with console.status("启动 Airflow (migrate, api-server, scheduler, dag-processor) ..."):
-        s = server.start(port)
+        s = server.start(port, profile=profile)
         s.client().wait_for_dags(names.all_dag_ids())
-    console.print(("复用运行中的 Airflow (already running)" if s.reused else "Airflow 已启动") + f", pids {s.pids}")
+    console.print(("复用运行中的 Airflow (already running)" if s.reused else "Airflow 已启动")
+                  + f" ({s.profile}), pids {s.pids}")
     print_access(console, s.url)
     console.print("停止: edulake airflow stop")
 
@@ -144,14 +152,22 @@ def stop() -> None:
 
 @airflow_group.command("env")
 @_port_option
-def env(port: int | None) -> None:
+@_profile_option
+def env(port: int | None, profile: str | None) -> None:
     """打印环境变量, to use the `airflow` CLI on this home: eval "$(uv run edulake airflow env)"."""
     from edulake.orchestration import config
 
-    for key, value in config.airflow_env(port).items():
-        if key.startswith(("AIRFLOW", "EDULAKE_HOME")) and "SECRET" not in key and "FERNET" not in key:
+    # the metadata URL of the production profile carries the database password: not printed either
+    hidden = ("SECRET", "FERNET", "SQL_ALCHEMY_CONN")
+    for key, value in config.airflow_env(port, profile_=profile).items():
+        if key.startswith(("AIRFLOW", "EDULAKE_HOME", "EDULAKE_AIRFLOW")) and not any(h in key for h in hidden):
             click.echo(f"export {key}={json.dumps(value)}")
-    click.echo("# secrets (JWT, Fernet) stay in $EDULAKE_HOME/secrets/airflow.json; "
+    if config.profile(profile) == "production":  # Airflow runs this command to get the URL
+        import sys
+
+        command = f"{sys.executable} -m edulake.orchestration.postgres url"
+        click.echo(f"export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD={json.dumps(command)}")
+    click.echo("# secrets (JWT, Fernet, the PostgreSQL password) stay in $EDULAKE_HOME/secrets/; "
                "`edulake airflow serve` passes them")
 
 
