@@ -19,6 +19,7 @@ DETECT_TASK = "detect_new_files"
 INGEST_TASK = "ingest"
 PUBLISH_SILVER_TASK = "publish_silver"
 CHECK_REJECTIONS_TASK = "check_rejections"
+CHECK_ALERTS_TASK = "check_alerts"  # the ingest DAG's last task: overdue deliveries, failure-rate jumps
 BUILD_TASK = "dbt_build"
 SHARE_TASK = "share_extracts"
 
