@@ -135,9 +135,9 @@ def check_alerts(feed: str) -> dict:
 
     Why fail rather than only log: a warning in a task log is read by nobody, while a failed run is red in the
     UI, makes `edulake airflow trigger`/`edulake run` exit 1 and is written to ops/runs with its reason. The
-    task runs last (trigger rule all_done, also when nothing new arrived: that is when a feed is overdue)
-    and after publish_silver, so the build still gets the feed's good batches. Alerts already raised are
-    logged, not failed again."""
+    task follows ingest with trigger rule all_done (it runs also when nothing new arrived: that is when a feed
+    is overdue), beside publish_silver, so the build still gets the feed's good batches. Alerts already raised
+    are logged, not failed again."""
     from edulake.monitoring import alerts
 
     current, new = alerts.check([feed])
