@@ -162,6 +162,9 @@ def read(where: str = "TRUE") -> list[dict]:
 
 
 def check(feeds: list[str] | None = None, as_of: dt.date | None = None) -> tuple[list[Alert], list[Alert]]:
-    """Evaluate, record; returns (every current alert, the new ones)."""
-    current = evaluate(as_of, feeds)
+    """Evaluate, record the alerts and the per-district figures (ops/deliveries); returns (every current alert,
+    the new ones)."""
+    rows = deliveries.ledger_rows()
+    deliveries.record_snapshot(deliveries.deliveries(as_of, rows))
+    current = overdue(rows, as_of, feeds) + quality_jumps(rows, feeds)
     return current, record(current)

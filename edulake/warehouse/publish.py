@@ -13,8 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 # core model, application marts, reference seeds (code lists with provenance), snapshot history
-# (kept in the published file: the next build copies it to carry the census history on)
-READER_SCHEMAS = ("core", "health", "inspection", "enrollment", "cockpit", "reference", "history")
+# (kept in the published file: the next build copies it to carry the census history on), and the
+# operations marts (ops: delivery status and alerts from lake/ops; no personal data)
+READER_SCHEMAS = ("core", "health", "inspection", "enrollment", "cockpit", "reference", "history", "ops")
 DEFAULT_SCHEMA = "main"  # DuckDB's own; cannot be dropped and must stay empty
 
 

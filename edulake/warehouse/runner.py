@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import time
@@ -29,6 +30,7 @@ from edulake.settings import DBT_PROJECT_DIR, Paths
 from edulake.warehouse import packages, profiles, publish
 
 Events = Callable[[dict], None] | None
+log = logging.getLogger(__name__)
 
 
 class BuildError(RuntimeError):
@@ -87,8 +89,19 @@ def builder_state(p: Paths) -> Path:
     return p.warehouse_dir / "builder_state.duckdb"
 
 
+def _refresh_monitoring() -> None:
+    """The 运行监测 figures (lake/ops/deliveries) as of this build, so the ops marts show what `edulake status`
+    shows; they never fail a build."""
+    try:
+        from edulake.monitoring import deliveries
+
+        deliveries.record_snapshot(deliveries.deliveries())
+    except Exception as e:  # noqa: BLE001
+        log.warning("运行监测数据未刷新 (delivery figures not refreshed): %s", e)
+
+
 def dbt_vars(p: Paths) -> dict:
-    return {"core:silver_path": str(p.silver)}
+    return {"core:silver_path": str(p.silver), "core:ops_path": str(p.ops)}
 
 
 def dbt_args(command: str | list[str], p: Paths, profiles_dir: Path, target: str, select: str | None = None,
@@ -175,6 +188,7 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
             shutil.copy2(base, fresh)  # neither the state nor the published file is touched
         profiles_dir = profiles.write(p, fresh, threads)
         packages.install()
+        _refresh_monitoring()
         try:
             res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
             if res.success and docs:

@@ -130,7 +130,7 @@ def _break_school_ids(path, every: int = 2) -> int:
 
 
 @pytest.fixture()
-def jump_lake(generated_sources, edulake_home, monkeypatch):
+def jump_lake(session_home, generated_sources, edulake_home, monkeypatch):  # session_home: the pseudonym key
     """reference + 学籍名册 of one district for 2024 (as generated) and 2025 (half its school ids broken)."""
     from edulake.lake import pipeline
 
@@ -168,5 +168,29 @@ def test_a_jump_in_quality_failures_raises_an_alert(jump_lake):
     assert "enrollment" in message and f"学籍名册_2025_{DISTRICT}.csv" in message and "失败率" in message
     # the other districts never delivered a roster: overdue, raised in the same run
     assert {a["district_code"] for a in alerts.read("kind = 'overdue'")} == set(deliveries.current_districts()) - {DISTRICT}
+    # and feeds judged as a whole that never delivered are overdue too (status lists them)
+    assert ("exam", None) in {(a.feed, a.district_code) for a in alerts.overdue(feeds=["exam"])}
     # raised once: the next run logs them and passes
     assert tasks.check_alerts("enrollment")["new"] == 0
+    # the same figures as `edulake status`, for the dashboard: ops/deliveries
+    snapshot = tables.query(deliveries.path(), "SELECT * FROM t")
+    assert sum(r["rows_received"] for r in snapshot) == sum(b["rows_received"] for b in ledger.values())
+    assert {r["district_code"] for r in snapshot if r["feed"] == "enrollment"} == set(deliveries.current_districts())
+
+
+# ---- the 数据运行监测 dashboard's figures --------------------------------------------------------
+
+def test_the_published_ops_marts_hold_the_status_figures(built_home):
+    """edulake build refreshes lake/ops/deliveries and publishes it as ops.ops_delivery_status: the figures of
+    `edulake status`, row for row (the dashboard's 报送与质量 table reads that mart as it is)."""
+    import duckdb
+
+    with duckdb.connect(str(settings.Paths(built_home).warehouse), read_only=True) as con:
+        published = {(r[0], r[1]): r[2:] for r in con.execute(
+            "select feed, district_code, batches, rows_received, rows_quarantined, rejected, freshness "
+            "from ops.ops_delivery_status").fetchall()}
+        alerts_published = con.execute("select count(*) from ops.ops_alerts").fetchone()[0]
+    expected = {(d["feed"], d["district_code"]): (d["batches"], d["rows_received"], d["rows_quarantined"],
+                                                  d["rejected"], d["freshness"]) for d in deliveries.deliveries()}
+    assert published == expected
+    assert alerts_published == len(alerts.read())  # none in this lake: an empty, typed mart

@@ -67,7 +67,7 @@ def test_build_is_green_and_published(built_home):
 
 
 # what readers may see; everything else dbt builds (silver views, staging, intermediate, audit) is dropped
-PUBLISHED_SCHEMAS = {"core", "health", "inspection", "enrollment", "cockpit", "reference", "history"}
+PUBLISHED_SCHEMAS = {"core", "health", "inspection", "enrollment", "cockpit", "reference", "history", "ops"}
 
 
 def test_only_reader_schemas_are_published(built_home):
