@@ -6,7 +6,7 @@ export UV_LINK_MODE ?= copy
 UV := python3 -m uv
 SCALE ?= 0.01
 
-.PHONY: install browser run test lint audit clean-var
+.PHONY: install browser postgres run test lint audit clean-var
 
 # uv from PyPI if the machine lacks it; the locked environment; Delta jars; the pseudonym key.
 install:
@@ -22,7 +22,13 @@ browser:
 	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
 	  (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
 
-test: install browser
+# Debian's PostgreSQL for Airflow's metadata on the production profile (`edulake airflow serve --profile
+# production` runs it as this home's own cluster; edulake/orchestration/postgres.py), when missing.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
+	  (apt-get update -q && apt-get install -y -q postgresql)
+
+test: install browser postgres
 	$(UV) run pytest -q
 
 # ruff over the Python, sqlfluff (dbt templater, dbt_project/.sqlfluff) over the dbt project's SQL

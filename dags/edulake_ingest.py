@@ -1,7 +1,8 @@
 """Ingest DAGs — one per feed of the data standard (schemas/feeds/*.yaml): ingest_reference, ingest_enrollment, …
 
     detect_new_files ─► ingest ─┬─► publish_silver   (emits the feed's silver Assets → build_warehouse)
-                                └─► check_rejections (fails, without retry, when a batch was rejected)
+                                ├─► check_rejections (fails, without retry, when a batch was rejected)
+                                └─► check_alerts     (all_done: fails, without retry, on a new operations alert)
 
 detect_new_files  inbox/<feed>/ files whose sha256 is not in the batch ledger, plus unfinished batches;
                   nothing to do → the rest is skipped (no engine start). Non-reference feeds wait (retry)
@@ -12,6 +13,11 @@ ingest            landing → bronze → validation (GX) → silver on the lake 
 publish_silver    runs when at least one batch reached silver; good batches are published even when
                   another batch of the same run was rejected.
 check_rejections  a rejected batch fails the run with the file, batch and reason (also in ops/runs).
+check_alerts      runs whatever ingest did (also when nothing new arrived): overdue deliveries against the
+                  feed's calendar (schemas/) and failure-rate jumps against the previous batch go to
+                  ops/alerts; a new alert fails the run naming feed, district and reason (no retry). A leaf
+                  beside the other two, not after them: Airflow judges a run by its leaves, and an all_done
+                  task downstream of check_rejections would turn a rejected batch's failed run green.
 
 Re-process a batch after a fix: trigger with conf {"reprocess": ["<batch_id>"]}
 (`edulake airflow reprocess <feed> <batch_id>`). The work lives in edulake.orchestration.tasks; this file only wires it.
@@ -60,7 +66,8 @@ def ingest_dag(feed: str) -> DAG:
         on_failure_callback=callbacks.on_dag_failure,
     ) as dag:
 
-        @task.short_circuit(task_id=names.DETECT_TASK, retries=4)
+        # nothing new skips ingest and what depends on it, not check_alerts (its own trigger rule decides)
+        @task.short_circuit(task_id=names.DETECT_TASK, retries=4, ignore_downstream_trigger_rules=False)
         def detect_new_files(params=None) -> dict | None:
             work = tasks.detect_new_files(feed, (params or {}).get("reprocess"))
             return work if inbox.has_work(work) else None
@@ -81,9 +88,14 @@ def ingest_dag(feed: str) -> DAG:
         def check_rejections(summary: dict) -> None:
             tasks.check_rejections(summary)
 
+        @task(task_id=names.CHECK_ALERTS_TASK, retries=0, trigger_rule="all_done")
+        def check_alerts() -> dict:
+            return tasks.check_alerts(feed)
+
         summary = ingest(detect_new_files())
         publish_silver(summary)
         check_rejections(summary)
+        summary >> check_alerts()
     return dag
 
 

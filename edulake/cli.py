@@ -20,7 +20,7 @@ COMMANDS = {
     "quality": ("edulake.quality.cli:quality", "数据质量：由数据标准生成 GX 校验套件、查看结果"),
     "build": ("edulake.warehouse.cli:build", "构建全息教育数据库（dbt build）并发布数仓"),
     "fitness": ("edulake.fitness.cli:fitness", "学生体质健康：按 2014 标准评分"),
-    "status": ("edulake.orchestration.cli:status", "运行状态：DAG、批次台账、隔离区"),
+    "status": ("edulake.orchestration.cli:status", "运行状态：各数据源各区的报送、质量、时效与告警；DAG、批次台账、隔离区"),
     "airflow": ("edulake.orchestration.cli:airflow_group", "Airflow：启动、触发、查看"),
     "superset": ("edulake.superset.cli:superset", "领导驾驶舱（Superset）：部署、启动"),
     "bench": ("edulake.bench.cli:bench", "基准测试：分阶段计时与内存"),

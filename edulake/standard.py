@@ -123,6 +123,29 @@ class Table:
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """The feed's expected delivery calendar (运行监测): every year, each due date (MM-DD) closes a delivery
+    period that opened at the previous due date; `grace_days` after it, a feed (each district's own file
+    series when `by_district`) with no loaded batch since the period opened is overdue."""
+
+    due: tuple[str, ...]  # MM-DD, every year
+    grace_days: int = 0
+    by_district: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """Alert thresholds (schemas/standard.yaml `monitoring`): a rule's failure rate in a batch jumps when it
+    exceeds `jump_factor` x the previous batch of the same file series, and is at least `min_failure_rate`
+    over at least `min_failed_rows` rows (small batches and rare defects are noise, not a jump)."""
+
+    jump_factor: float = 3.0
+    min_failure_rate: float = 0.02
+    min_failed_rows: int = 10
+
+
+@dataclass(frozen=True)
 class Feed:
     name: str
     label: str
@@ -130,6 +153,7 @@ class Feed:
     owner: str
     tables: tuple[Table, ...]
     path: Path
+    delivery: Delivery | None = None
 
     def table(self, name: str) -> Table:
         for t in self.tables:
@@ -146,6 +170,7 @@ class Standard:
     code_lists: dict[str, CodeList]
     privacy_classes: dict[str, dict]
     root: Path = field(repr=False)
+    monitoring: Monitoring = field(default_factory=Monitoring)
 
     def feed(self, name: str) -> Feed:
         try:
@@ -225,7 +250,13 @@ def _parse_feed(path: Path) -> Feed:
                             for r in t.get("rules", [])),
             )
         )
-    return Feed(raw["feed"], raw["label"], raw.get("description", ""), raw.get("owner", ""), tuple(tables), path)
+    delivery = None
+    if raw.get("delivery"):
+        d = raw["delivery"]
+        delivery = Delivery(tuple(str(x) for x in d["due"]), int(d.get("grace_days", 0)),
+                            bool(d.get("by_district", False)), d.get("note", ""))
+    return Feed(raw["feed"], raw["label"], raw.get("description", ""), raw.get("owner", ""), tuple(tables), path,
+                delivery)
 
 
 @functools.cache
@@ -235,7 +266,8 @@ def load(root: Path = SCHEMAS_DIR) -> Standard:
     feeds = {}
     for name in meta["feeds"]:
         feeds[name] = _parse_feed(root / "feeds" / f"{name}.yaml")
-    std = Standard(meta["version"], meta["name"], feeds, code_lists, meta["privacy_classes"], root)
+    std = Standard(meta["version"], meta["name"], feeds, code_lists, meta["privacy_classes"], root,
+                   Monitoring(**(meta.get("monitoring") or {})))
     problems = check(std)
     if problems:
         raise StandardError("the data standard is inconsistent:\n  " + "\n  ".join(problems))
@@ -293,6 +325,13 @@ def check(std: Standard) -> list[str]:
                 problems.append(f"{fw}: hashed fields need a silver_name for their token")
             if f.type == "decimal" and f.scale is None:
                 problems.append(f"{fw}: decimal needs a scale")
+    for feed in std.feeds.values():
+        if feed.delivery is None:
+            problems.append(f"schemas/feeds/{feed.name}.yaml: no delivery calendar (delivery.due)")
+            continue
+        for due in feed.delivery.due:
+            if not _valid_month_day(due):
+                problems.append(f"schemas/feeds/{feed.name}.yaml: delivery due date {due!r} is not MM-DD")
     for cl in std.code_lists.values():
         codes = [r["code"] for r in cl.rows]
         if len(codes) != len(set(codes)):
@@ -301,3 +340,13 @@ def check(std: Standard) -> list[str]:
             if col not in cl.columns:
                 problems.append(f"schemas/codes/{cl.path.name}: provenance column {col!r} missing")
     return problems
+
+
+def _valid_month_day(text: str) -> bool:
+    import datetime as dt
+
+    try:
+        dt.date.fromisoformat(f"2001-{text}")  # not a leap year: no 02-29 deadline
+    except ValueError:
+        return False
+    return len(text) == 5

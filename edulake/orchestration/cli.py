@@ -56,25 +56,68 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _rate(value) -> str:
+    return "" if value is None else f"{value:.2%}"
+
+
+def _day(value) -> str:
+    return value.strftime("%Y-%m-%d") if value is not None else ""
+
+
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def status(as_json: bool) -> None:
-    """运行状态: 每个 DAG 的最近一次运行 (ops/runs)、批次台账汇总 (ops/batches)、隔离区计数。"""
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出 (for machines)")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="按此日期判断报送时效 (freshness as of this date; default today, UTC)")
+@click.option("--feed", "feeds", multiple=True, help="只看这些数据源 (repeatable)")
+def status(as_json: bool, as_of, feeds: tuple[str, ...]) -> None:
+    """运行状态: 每个数据源和区的报送、行数、隔离、拒收、失败率 (对比上一批次)、时效 (报送日历)、告警;
+    每个 DAG 的最近一次运行 (ops/runs)、批次台账 (ops/batches)、隔离区计数、最近一次血缘运行 (ops/lineage)。"""
+    import datetime as dt
+
+    from edulake.monitoring import alerts as alert_rules
+    from edulake.monitoring import calendar, deliveries
+    from edulake.monitoring import lineage as lineage_runs
     from edulake.orchestration import runlog, server
 
+    as_of = as_of.date() if as_of else dt.datetime.now(dt.UTC).date()
     runs = runlog.last_runs()
     ledger = ledger_summary()
     rejected = rejected_batches()
     quarantine = quarantine_counts()
     airflow = server.running()
+    ledger_rows = deliveries.ledger_rows()
+    per_district = [d for d in deliveries.deliveries(as_of, ledger_rows) if not feeds or d["feed"] in feeds]
+    # evaluated now, not written: status only reads (the ingest DAG's check_alerts task records them)
+    current = [a.row() for a in alert_rules.overdue(ledger_rows, as_of, list(feeds) or None)
+               + alert_rules.quality_jumps(ledger_rows, list(feeds) or None)]
+    last_lineage = lineage_runs.last_run()
     if as_json:
-        click.echo(json.dumps({"home": str(settings.paths().home), "airflow": airflow.url if airflow else None,
+        click.echo(json.dumps({"home": str(settings.paths().home), "as_of": as_of,
+                               "airflow": airflow.url if airflow else None,
+                               "airflow_profile": airflow.profile if airflow else None,
+                               "deliveries": per_district, "alerts": current, "lineage": last_lineage,
                                "runs": runs, "batches": ledger, "rejected": rejected, "quarantine": quarantine},
                               ensure_ascii=False, indent=2, default=str))
         return
     console = Console()
-    console.print(f"EDULAKE_HOME = {settings.paths().home}")
-    console.print(f"Airflow: {airflow.url if airflow else '未运行 (not running; edulake airflow serve)'}")
+    console.print(f"EDULAKE_HOME = {settings.paths().home}   时效日期 as of {as_of}")
+    console.print(f"Airflow: {escape(airflow.url + ' (' + airflow.profile + ')') if airflow else '未运行 (not running; edulake airflow serve)'}")
+
+    t = Table("数据源", "区", "最近报送", "批次", "接收", "隔离", "拒收批次", "失败率 本批", "上一批", "时效", "截止",
+              title="报送与质量 (per feed and district; ops/batches)")
+    for d in per_district:
+        fresh = d["freshness"]
+        style = {"overdue": "red", "on_time": "green"}.get(fresh, "white")
+        label = f"[{style}]{calendar.LABELS.get(fresh, '')}[/]" + (f" {d['days_overdue']} 天" if fresh == "overdue" else "")
+        t.add_row(f"{d['feed_label']} {d['feed']}", f"{d['district_name']} {d['district_code'] or ''}".strip(),
+                  _fmt(d["last_delivery"]), str(d["batches"]), str(d["rows_received"]), str(d["rows_quarantined"]),
+                  str(d["rejected"]), _rate(d["failure_rate"]), _rate(d["previous_failure_rate"]), label,
+                  _day(d["due_date"]))
+    console.print(t if per_district else "ops/batches: 空 (nothing ingested yet)")
+    for a in current:
+        console.print(f"[red]告警 {alert_rules.KIND_LABELS[a['kind']]}[/] {escape(a['message'])}")
+    if not current:
+        console.print("[green]无告警 (no alerts)[/]")
 
     t = Table("DAG", "状态", "完成时间", "原因", title="最近一次运行 (ops/runs)")
     for r in runs:
@@ -95,6 +138,10 @@ def status(as_json: bool) -> None:
     for r in quarantine:
         t.add_row(*(_fmt(r[k]) for k in ("feed", "table", "rule", "rows", "failures")))
     console.print(t if quarantine else "隔离区: 空 (no quarantined rows)")
+    if last_lineage:
+        console.print("最近一次血缘运行 (ops/lineage): " + escape(", ".join(f"{k}={_fmt(v)}" for k, v in last_lineage.items())))
+    else:
+        console.print("最近一次血缘运行 (ops/lineage): 无 (none)")
     warehouse = settings.paths().warehouse
     console.print(f"数仓 warehouse: {warehouse if warehouse.exists() else '尚未构建 (not built yet)'}")
 
@@ -103,7 +150,7 @@ def status(as_json: bool) -> None:
 
 @click.group("airflow")
 def airflow_group() -> None:
-    """嵌入式 Airflow (127.0.0.1, SQLite, LocalExecutor), configured by the project under $EDULAKE_HOME/airflow."""
+    """嵌入式 Airflow (127.0.0.1, LocalExecutor; SQLite, or PostgreSQL with --profile production), under $EDULAKE_HOME."""
 
 
 def _port_option(f):
@@ -118,17 +165,25 @@ def print_access(console: Console, url: str) -> None:
                   f"密码 password: in {config.passwords_file()})")
 
 
+def _profile_option(f):
+    return click.option("--profile", type=click.Choice(("embedded", "production")), default=None,
+                        help="embedded: SQLite, 一次一个入湖任务; production: PostgreSQL (本 home 的集群), "
+                             "LocalExecutor 并行 (default $EDULAKE_AIRFLOW_PROFILE or embedded)")(f)
+
+
 @airflow_group.command("serve")
 @_port_option
-def serve(port: int | None) -> None:
+@_profile_option
+def serve(port: int | None, profile: str | None) -> None:
     """启动 (或复用) api-server、scheduler、dag-processor, in the background; logs under $EDULAKE_HOME/logs/airflow."""
     from edulake.orchestration import names, server
 
     console = Console()
     with console.status("启动 Airflow (migrate, api-server, scheduler, dag-processor) ..."):
-        s = server.start(port)
+        s = server.start(port, profile=profile)
         s.client().wait_for_dags(names.all_dag_ids())
-    console.print(("复用运行中的 Airflow (already running)" if s.reused else "Airflow 已启动") + f", pids {s.pids}")
+    console.print(("复用运行中的 Airflow (already running)" if s.reused else "Airflow 已启动")
+                  + f" ({s.profile}), pids {s.pids}")
     print_access(console, s.url)
     console.print("停止: edulake airflow stop")
 
@@ -144,14 +199,22 @@ def stop() -> None:
 
 @airflow_group.command("env")
 @_port_option
-def env(port: int | None) -> None:
+@_profile_option
+def env(port: int | None, profile: str | None) -> None:
     """打印环境变量, to use the `airflow` CLI on this home: eval "$(uv run edulake airflow env)"."""
     from edulake.orchestration import config
 
-    for key, value in config.airflow_env(port).items():
-        if key.startswith(("AIRFLOW", "EDULAKE_HOME")) and "SECRET" not in key and "FERNET" not in key:
+    # the metadata URL of the production profile carries the database password: not printed either
+    hidden = ("SECRET", "FERNET", "SQL_ALCHEMY_CONN")
+    for key, value in config.airflow_env(port, profile_=profile).items():
+        if key.startswith(("AIRFLOW", "EDULAKE_HOME", "EDULAKE_AIRFLOW")) and not any(h in key for h in hidden):
             click.echo(f"export {key}={json.dumps(value)}")
-    click.echo("# secrets (JWT, Fernet) stay in $EDULAKE_HOME/secrets/airflow.json; "
+    if config.profile(profile) == "production":  # Airflow runs this command to get the URL
+        import sys
+
+        command = f"{sys.executable} -m edulake.orchestration.postgres url"
+        click.echo(f"export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_CMD={json.dumps(command)}")
+    click.echo("# secrets (JWT, Fernet, the PostgreSQL password) stay in $EDULAKE_HOME/secrets/; "
                "`edulake airflow serve` passes them")
 
 

@@ -1,8 +1,14 @@
 """The embedded Airflow, configured entirely through environment variables (airflow.cfg is never edited).
 
-- AIRFLOW_HOME = $EDULAKE_HOME/airflow, metadata in SQLite there, DAGs from <repo>/dags.
-- LocalExecutor: Airflow 3 accepts it on SQLite (SQLite serialises the writers; `airflow standalone` itself
-  forces LocalExecutor on SQLite), with small parallelism for 2 cores.
+Two profiles (EDULAKE_AIRFLOW_PROFILE or `edulake airflow serve --profile`), the same DAGs on both:
+- `embedded` (default): metadata in SQLite under AIRFLOW_HOME; LocalExecutor (Airflow 3 accepts it on SQLite,
+  which serialises the writers; `airflow standalone` itself forces it), small parallelism for 2 cores and one
+  heavy-work slot, so ingests run one at a time.
+- `production`: metadata in PostgreSQL (this home's own cluster, edulake.orchestration.postgres: unix socket
+  only, generated password); LocalExecutor with real parallelism: PARALLELISM task slots and
+  EDULAKE_AIRFLOW_HEAVY_SLOTS (2) heavy slots, so two feeds ingest at once.
+
+- AIRFLOW_HOME = $EDULAKE_HOME/airflow, DAGs from <repo>/dags.
 - api-server on 127.0.0.1:<port> (EDULAKE_AIRFLOW_PORT, default 8080); the execution API URL follows the port,
   otherwise tasks would call :8080 and fail with "connection refused".
 - Secrets (JWT secret, API secret key, Fernet key, the admin password) are generated once into
@@ -24,6 +30,11 @@ from edulake.lineage import emitter, names
 DEFAULT_PORT = 8080
 ADMIN_USER = "admin"
 PARALLELISM = 2  # 2 cores; Spark and dbt also share the one heavy-pool slot
+PROFILES = ("embedded", "production")
+# production: task slots and heavy slots (ingest, dbt build) of the LocalExecutor; EDULAKE_AIRFLOW_PARALLELISM
+# and EDULAKE_AIRFLOW_HEAVY_SLOTS set them for a bigger machine
+PRODUCTION_PARALLELISM = 4
+PRODUCTION_HEAVY_SLOTS = 2
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 
 
@@ -75,6 +86,37 @@ def admin_password() -> str:
     return wanted
 
 
+def profile(name: str | None = None) -> str:
+    """The Airflow profile: `name`, else EDULAKE_AIRFLOW_PROFILE, else embedded."""
+    chosen = name or os.environ.get("EDULAKE_AIRFLOW_PROFILE") or "embedded"
+    if chosen not in PROFILES:
+        raise ValueError(f"unknown Airflow profile {chosen!r}; one of {', '.join(PROFILES)}")
+    return chosen
+
+
+def parallelism(profile_: str | None = None) -> int:
+    if profile(profile_) == "production":
+        return int(os.environ.get("EDULAKE_AIRFLOW_PARALLELISM", PRODUCTION_PARALLELISM))
+    return PARALLELISM
+
+
+def heavy_slots(profile_: str | None = None) -> int:
+    """Slots of the heavy-work pool (ingest and dbt build tasks): 1 embedded, 2 production."""
+    if profile(profile_) == "production":
+        return int(os.environ.get("EDULAKE_AIRFLOW_HEAVY_SLOTS", PRODUCTION_HEAVY_SLOTS))
+    return 1
+
+
+def metadata_url(profile_: str, home: Path) -> str:
+    """SQLite beside AIRFLOW_HOME (embedded), or this home's PostgreSQL cluster (production; the cluster
+    itself is started by server.start, not here: building the environment must not start a server)."""
+    if profile_ == "production":
+        from edulake.orchestration import postgres
+
+        return postgres.url()
+    return f"sqlite:///{home / 'airflow.db'}"
+
+
 def engine_name() -> str:
     """EDULAKE_ENGINE (duckdb by default); read without importing the lake (DAG files import this module)."""
     from edulake.lake.engines import name
@@ -82,8 +124,10 @@ def engine_name() -> str:
     return name()
 
 
-def airflow_env(port_: int | None = None, airflow_home: Path | None = None) -> dict[str, str]:
+def airflow_env(port_: int | None = None, airflow_home: Path | None = None,
+                profile_: str | None = None) -> dict[str, str]:
     """Every setting of the embedded Airflow, as AIRFLOW__* variables (they win over airflow.cfg)."""
+    profile_ = profile(profile_)
     paths = settings.paths()
     home = Path(airflow_home or paths.airflow_home)
     port_ = port_ or port()
@@ -94,14 +138,15 @@ def airflow_env(port_: int | None = None, airflow_home: Path | None = None) -> d
     return {
         "EDULAKE_HOME": str(paths.home),
         "EDULAKE_ENGINE": engine_name(),  # the lake engine every ingest task runs on
+        "EDULAKE_AIRFLOW_PROFILE": profile_,  # read again by prepare (the heavy pool's slots)
         "AIRFLOW_HOME": str(home),
         # `airflow standalone`/the scheduler start subprocesses named `airflow`: the venv's bin must be on PATH
         "PATH": path_var if venv_bin in path_var.split(os.pathsep) else f"{venv_bin}{os.pathsep}{path_var}",
         "AIRFLOW__CORE__DAGS_FOLDER": str(settings.DAGS_DIR),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__CORE__PARALLELISM": str(PARALLELISM),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url(profile_, home),
+        "AIRFLOW__CORE__PARALLELISM": str(parallelism(profile_)),
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": "2",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__FERNET_KEY": keys["fernet_key"],
@@ -134,9 +179,10 @@ def airflow_env(port_: int | None = None, airflow_home: Path | None = None) -> d
     }
 
 
-def apply(port_: int | None = None, airflow_home: Path | None = None) -> dict[str, str]:
+def apply(port_: int | None = None, airflow_home: Path | None = None,
+          profile_: str | None = None) -> dict[str, str]:
     """Configure this process (and its children) for the embedded Airflow. Call before importing airflow."""
-    env = airflow_env(port_, airflow_home)
+    env = airflow_env(port_, airflow_home, profile_)
     os.environ.update(env)
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     permissions.private_dir(emitter.events_dir())  # the file transport does not create its folder

@@ -28,3 +28,14 @@ class BuildFailure(AirflowFailException):
 
 class ConfigurationFailure(AirflowFailException):
     """The platform is not set up for this task (e.g. no pseudonymisation key): retrying cannot help."""
+
+
+class OperationsAlertFailure(AirflowFailException):
+    """New operations alerts (ops/alerts) for a feed: overdue, or a rule's failure rate jumped. The data is
+    already published; the run fails so an operator sees it (the UI, `edulake airflow trigger`, ops/runs),
+    once per alert: later runs only log alerts already raised."""
+
+    def __init__(self, feed: str, messages: list[str]):
+        self.feed = feed
+        super().__init__(f"{feed}: {len(messages)} 条新告警 (new operations alerts, see ops/alerts):\n  "
+                         + "\n  ".join(messages))

@@ -45,11 +45,13 @@ def prepare_metadata() -> None:
     from airflow.models.pool import Pool
     from airflow.utils import db
 
+    from edulake.orchestration import config
+
     # airflow creates AIRFLOW_HOME only when first imported: a process that imported it for another
     # home (an earlier test module, a re-pointed shell) must create this one's folder itself
     Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     db.initdb()
-    Pool.create_or_update_pool(names.HEAVY_POOL, slots=1, description=names.HEAVY_POOL_DESCRIPTION,
+    Pool.create_or_update_pool(names.HEAVY_POOL, slots=config.heavy_slots(), description=names.HEAVY_POOL_DESCRIPTION,
                                include_deferred=False)
 
 

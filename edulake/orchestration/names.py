@@ -9,15 +9,17 @@ INGEST_PREFIX = "ingest_"
 BUILD_DAG_ID = "build_warehouse"
 OWNER = "edulake"
 
-# One slot: on 2 cores a Spark ingest and a dbt build must not run side by side.
+# One slot on the embedded profile (on 2 cores a Spark ingest and a dbt build must not run side by side);
+# the production profile gives it more (config.heavy_slots), so feeds ingest in parallel.
 HEAVY_POOL = "edulake_heavy"
-HEAVY_POOL_DESCRIPTION = "Spark 入湖与 dbt 构建：同一时间只运行一个 (Spark ingest and dbt build, one at a time)"
+HEAVY_POOL_DESCRIPTION = "入湖与 dbt 构建的并发上限 (ingest and dbt build tasks at once: 1 embedded, more in production)"
 
 # the task ids the run log and `edulake run` refer to
 DETECT_TASK = "detect_new_files"
 INGEST_TASK = "ingest"
 PUBLISH_SILVER_TASK = "publish_silver"
 CHECK_REJECTIONS_TASK = "check_rejections"
+CHECK_ALERTS_TASK = "check_alerts"  # the ingest DAG's last task: overdue deliveries, failure-rate jumps
 BUILD_TASK = "dbt_build"
 SHARE_TASK = "share_extracts"
 

@@ -1,5 +1,8 @@
 """Starting and stopping the embedded Airflow: api-server, scheduler, dag-processor and log server on 127.0.0.1.
 
+On the production profile (config.PROFILES) the home's PostgreSQL cluster is started first and stopped
+last (edulake.orchestration.postgres); the components and the DAGs are the same.
+
 The three components rather than `airflow standalone`: standalone also starts a triggerer (no task here
 defers) and hides the components behind one process; here each has its own log under
 $EDULAKE_HOME/logs/airflow/ and its pid in $AIRFLOW_HOME/edulake-airflow.json, so `stop` ends exactly
@@ -41,6 +44,7 @@ class Server:
     pids: dict[str, int]
     started_at: str
     reused: bool = False
+    profile: str = "embedded"
 
     @property
     def url(self) -> str:
@@ -71,7 +75,8 @@ def running() -> Server | None:
     state = json.loads(path.read_text())
     if not all(_alive(pid) for pid in state["pids"].values()):
         return None
-    return Server(state["port"], state["pids"], state["started_at"], reused=True)
+    return Server(state["port"], state["pids"], state["started_at"], reused=True,
+                  profile=state.get("profile", "embedded"))
 
 
 def prepare(env: dict[str, str]) -> None:
@@ -80,14 +85,22 @@ def prepare(env: dict[str, str]) -> None:
                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-def start(port: int | None = None, timeout: float = 240) -> Server:
-    """Start (or reuse) the embedded Airflow and wait until it is healthy."""
+def start(port: int | None = None, timeout: float = 240, profile: str | None = None) -> Server:
+    """Start (or reuse) the embedded Airflow on `profile` (config.profile()) and wait until it is healthy."""
+    profile = config.profile(profile)
     current = running()
     if current is not None:
+        if current.profile != profile:
+            raise RuntimeError(f"Airflow is running on the {current.profile} profile: `edulake airflow stop` "
+                               f"before starting it on {profile}")
         wait_healthy(current, timeout)
         return current
     permissions.restrict_process()  # every component, task process and log inherits it
-    env = {**os.environ, **config.airflow_env(port)}
+    if profile == "production":
+        from edulake.orchestration import postgres
+
+        postgres.start()
+    env = {**os.environ, **config.airflow_env(port, profile_=profile)}
     port = int(env["AIRFLOW__API__PORT"])
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     try:
@@ -104,8 +117,9 @@ def start(port: int | None = None, timeout: float = 240) -> Server:
             proc = subprocess.Popen([program, *args], env=env, cwd=env["AIRFLOW_HOME"], stdout=out,
                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         pids[component] = proc.pid
-    server = Server(port, pids, dt.datetime.now(dt.UTC).isoformat())
-    state_file().write_text(json.dumps({"port": port, "pids": pids, "started_at": server.started_at}))
+    server = Server(port, pids, dt.datetime.now(dt.UTC).isoformat(), profile=profile)
+    state_file().write_text(json.dumps({"port": port, "pids": pids, "started_at": server.started_at,
+                                        "profile": profile}))
     try:
         wait_healthy(server, timeout)
     except Exception:
@@ -137,11 +151,13 @@ def wait_healthy(server: Server, timeout: float = 240) -> None:
 
 
 def stop(timeout: float = 30) -> list[str]:
-    """Stop the components this home started (SIGTERM to each process group, SIGKILL after `timeout`)."""
+    """Stop the components this home started (SIGTERM to each process group, SIGKILL after `timeout`), then
+    its PostgreSQL cluster on the production profile."""
     path = state_file()
     if not path.exists():
         return []
-    pids = json.loads(path.read_text())["pids"]
+    state = json.loads(path.read_text())
+    pids = state["pids"]
     stopped = []
     for component, pid in pids.items():
         if _alive(pid):
@@ -158,6 +174,11 @@ def stop(timeout: float = 30) -> list[str]:
             except ProcessLookupError:
                 pass
     _wait_gone(pids.values(), 10)  # SIGKILL is not instant: return only once they are gone
+    if state.get("profile") == "production":
+        from edulake.orchestration import postgres
+
+        if postgres.stop():  # after Airflow: its components hold connections until they exit
+            stopped.append("postgres")
     path.unlink(missing_ok=True)
     return stopped
 

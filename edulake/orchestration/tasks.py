@@ -12,6 +12,7 @@ from edulake.orchestration.errors import (
     BatchRejectedFailure,
     BuildFailure,
     ConfigurationFailure,
+    OperationsAlertFailure,
     ReferenceNotReady,
 )
 
@@ -130,6 +131,24 @@ def summarise(feed: str, result) -> dict:
 def check_rejections(summary: dict) -> None:
     if summary["rejected"]:
         raise BatchRejectedFailure(summary["feed"], summary["rejected"])
+
+
+def check_alerts(feed: str) -> dict:
+    """The feed's operations alerts (edulake.monitoring.alerts) into ops/alerts; fails naming each new one.
+
+    Why fail rather than only log: a warning in a task log is read by nobody, while a failed run is red in the
+    UI, makes `edulake airflow trigger`/`edulake run` exit 1 and is written to ops/runs with its reason. The
+    task follows ingest with trigger rule all_done (it runs also when nothing new arrived: that is when a feed
+    is overdue), beside publish_silver, so the build still gets the feed's good batches. Alerts already raised
+    are logged, not failed again."""
+    from edulake.monitoring import alerts
+
+    current, new = alerts.check([feed])
+    for alert in current:
+        log.warning("告警 (alert) %s", alert.message)
+    if new:
+        raise OperationsAlertFailure(feed, [a.message for a in new])
+    return {"feed": feed, "alerts": len(current), "new": 0}
 
 
 def silver_event_extra(summary: dict, entity: str) -> dict:

@@ -187,12 +187,36 @@ LINEAGE_DATASETS = Dataset(
     numeric=("rows_written", "rows_read"),
     description="血缘：数据集最近读写 (marts/ops/ops_lineage_datasets)",
 )
+DELIVERY_STATUS = Dataset(
+    "ops_delivery_status",
+    _mart("ops.ops_delivery_status"),
+    {"feed": "数据源代码", "feed_label": "数据源", "district_code": "区代码", "district_name": "区",
+     "batches": "批次", "loaded": "入库批次", "rejected": "拒收批次", "last_delivery": "最近报送",
+     "rows_received": "接收行数", "rows_accepted": "入库行数", "rows_quarantined": "隔离行数",
+     "failure_rate": "失败率（本批）", "previous_failure_rate": "失败率（上一批）", "freshness_cn": "时效",
+     "due_date": "报送截止", "next_due": "下次截止", "days_overdue": "逾期天数", "checked_at": "检查时间"},
+    {"rows_received": ("SUM(rows_received)", "接收行数"), "rows_quarantined": ("SUM(rows_quarantined)", "隔离行数"),
+     "days_overdue": _one_row("days_overdue", "逾期天数")},
+    numeric=("batches", "loaded", "rejected", "rows_received", "rows_accepted", "rows_quarantined", "failure_rate",
+             "previous_failure_rate", "days_overdue"),
+    description="报送与质量 (marts/ops/ops_delivery_status；与 edulake status 同一口径)",
+)
+ALERTS = Dataset(
+    "ops_alerts",
+    _mart("ops.ops_alerts"),
+    {"alert_id": "告警 id", "kind_cn": "告警类型", "feed": "数据源", "table_name": "表", "district_code": "区代码",
+     "source_file": "文件", "rule_name": "规则", "column_name": "列", "observed_value": "观测值",
+     "previous_value": "上一批次", "message": "说明", "first_seen_at": "首次发现", "last_seen_at": "最近发现"},
+    {"alerts": ("COUNT(*)", "告警数")},
+    numeric=("observed_value", "previous_value"),
+    description="运行告警：逾期未报送、质量失败率突增 (marts/ops/ops_alerts)",
+)
 
 # forecasts are of future school years: a filter on the years of record must not apply to them
 FORECAST_DATASETS = {PLACE_GAP.key, BACKTEST_ERRORS.key}
 
 DATASETS = [KPIS, FITNESS, VISION, SCHOOL_EVAL, SCHOOL_INDICATORS, DISTRICT_CV, DISTRICT_EVAL, PLACE_GAP, BACKTEST,
-            BACKTEST_ERRORS, ENROLLMENT, FRESHNESS, LINEAGE_RUNS, LINEAGE_DATASETS]
+            BACKTEST_ERRORS, ENROLLMENT, FRESHNESS, LINEAGE_RUNS, LINEAGE_DATASETS, DELIVERY_STATUS, ALERTS]
 
 
 def _where(*clauses: str) -> list[dict]:
@@ -303,6 +327,13 @@ FORECAST_CHARTS = [
     trend("backtest_actual_vs_forecast", "回测：实际入学 vs 预测", BACKTEST, ["actual", "forecast"], (), width=12),
 ]
 OPS_CHARTS = [
+    # the figures of `edulake status` (edulake.monitoring): per feed and district, and the alerts
+    table("delivery_status", "报送与质量：各数据源、各区（时效按报送日历，失败率对比上一批次）", DELIVERY_STATUS,
+          ["feed_label", "district_name", "last_delivery", "batches", "rows_received", "rows_quarantined", "rejected",
+           "failure_rate", "previous_failure_rate", "freshness_cn", "due_date", "days_overdue"], order="days_overdue"),
+    table("operations_alerts", "运行告警：逾期未报送、质量失败率突增", ALERTS,
+          ["kind_cn", "feed", "district_code", "source_file", "rule_name", "observed_value", "previous_value",
+           "message", "first_seen_at", "last_seen_at"], order="last_seen_at"),
     table("freshness_feeds", "各数据源最新学年（按区）", KPIS, ["district_name", "kpi_cn", "value", "school_year"],
           ("kpi like 'latest_year_%'",), order="district_name"),
     table("source_freshness", "数据新鲜度（dbt source freshness 口径）", FRESHNESS,

@@ -14,7 +14,8 @@ from pathlib import Path
 
 # core model, application marts, reference seeds (code lists with provenance), snapshot history
 # (kept in the published file: the next build copies it to carry the census history on), and the
-# operations marts (ops: lineage runs and datasets, from lake/ops/lineage; no personal data)
+# operations marts (ops: lineage runs and datasets from lake/ops/lineage, delivery status and alerts from
+# lake/ops/deliveries and ops/alerts; no personal data)
 READER_SCHEMAS = ("core", "health", "inspection", "enrollment", "cockpit", "reference", "history", "ops")
 DEFAULT_SCHEMA = "main"  # DuckDB's own; cannot be dropped and must stay empty
 

@@ -89,6 +89,17 @@ def builder_state(p: Paths) -> Path:
     return p.warehouse_dir / "builder_state.duckdb"
 
 
+def _refresh_monitoring() -> None:
+    """The 运行监测 figures (lake/ops/deliveries) as of this build, so the ops marts show what `edulake status`
+    shows; they never fail a build."""
+    try:
+        from edulake.monitoring import deliveries
+
+        deliveries.record_snapshot(deliveries.deliveries())
+    except Exception as e:  # noqa: BLE001
+        log.warning("运行监测数据未刷新 (delivery figures not refreshed): %s", e)
+
+
 def dbt_vars(p: Paths) -> dict:
     return {"core:silver_path": str(p.silver), "core:ops_path": str(p.ops)}
 
@@ -178,6 +189,7 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         profiles_dir = profiles.write(p, fresh, threads)
         packages.install()
         lineage_parent = _lineage_start()
+        _refresh_monitoring()
         try:
             res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
             if res.success and docs:

@@ -61,8 +61,8 @@ def test_tags_owner_retries_and_callbacks(dags):
         for task in dag.tasks:
             assert task.owner == names.OWNER, (dag.dag_id, task.task_id)
             assert task.on_failure_callback, (dag.dag_id, task.task_id)
-            if task.task_id == names.CHECK_REJECTIONS_TASK:
-                assert task.retries == 0  # a rejected batch is final: the file has to be fixed
+            if task.task_id in (names.CHECK_REJECTIONS_TASK, names.CHECK_ALERTS_TASK):
+                assert task.retries == 0  # a rejected batch is final: the file has to be fixed; an alert too
             else:
                 assert task.retries >= 1 and task.retry_exponential_backoff, (dag.dag_id, task.task_id)
 
@@ -74,7 +74,16 @@ def test_ingest_dags_detect_ingest_and_publish_their_silver_assets(dags):
         assert feed in dag.tags
         assert dag.get_task(names.DETECT_TASK).downstream_task_ids == {names.INGEST_TASK}
         assert dag.get_task(names.INGEST_TASK).downstream_task_ids == {names.PUBLISH_SILVER_TASK,
-                                                                      names.CHECK_REJECTIONS_TASK}
+                                                                      names.CHECK_REJECTIONS_TASK,
+                                                                      names.CHECK_ALERTS_TASK}
+        # every check is a leaf: Airflow fails a run by its leaves (an all_done task after check_rejections
+        # would turn a rejected batch's run green)
+        assert {t.task_id for t in dag.leaves} == {names.PUBLISH_SILVER_TASK, names.CHECK_REJECTIONS_TASK,
+                                                   names.CHECK_ALERTS_TASK}
+        alerts = dag.get_task(names.CHECK_ALERTS_TASK)
+        assert alerts.upstream_task_ids == {names.INGEST_TASK}
+        assert alerts.trigger_rule == "all_done"  # also when nothing new arrived: that is when a feed is overdue
+        assert dag.get_task(names.DETECT_TASK).ignore_downstream_trigger_rules is False
         outlets = {a.name for a in dag.get_task(names.PUBLISH_SILVER_TASK).outlets}
         assert outlets == {f"silver.{t.entity}" for t in std.feed(feed).tables}
 

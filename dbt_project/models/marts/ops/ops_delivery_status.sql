@@ -1,0 +1,26 @@
+-- 报送与质量: per feed and district, the figures `edulake status` prints (edulake.monitoring.deliveries,
+-- written to lake/ops/deliveries at each check), as of checked_at. Labels for readers are added here.
+select
+    feed,
+    feed_label,
+    district_code,
+    district_name,
+    batches,
+    loaded,
+    rejected,
+    last_delivery,
+    last_loaded,
+    rows_received,
+    rows_accepted,
+    rows_quarantined,
+    rows_collapsed,
+    failure_rate,
+    previous_failure_rate,
+    freshness,
+    case freshness when 'overdue' then '逾期' when 'on_time' then '按期' end as freshness_cn,
+    due_date,
+    period_start,
+    next_due,
+    days_overdue,
+    checked_at
+from {{ source('lake_monitoring', 'deliveries') }}
