@@ -53,7 +53,8 @@ def test_status_reconciles_with_the_ledger(ingested_home):
             assert {r["district_code"] for r in rows if r["feed"] == feed.name} >= current, feed.name
     assert {r["freshness"] for r in rows} == {calendar.ON_TIME}
     assert report["alerts"] == []  # the generator's defects are rare: no rule jumps past the thresholds
-    assert report["lineage"] is None  # no ops/lineage in this lake: said, not failed
+    # the session's runs emitted lineage (ops/lineage): status names the newest, which completed
+    assert report["lineage"]["event_type"] == "COMPLETE" and report["lineage"]["job_name"]
 
     text = CliRunner().invoke(status, [])
     assert text.exit_code == 0, text.output
