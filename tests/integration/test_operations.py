@@ -58,7 +58,7 @@ def test_status_reconciles_with_the_ledger(ingested_home):
 
     text = CliRunner().invoke(status, [])
     assert text.exit_code == 0, text.output
-    assert "报送与质量" in text.output and "无告警" in text.output and "无 (none)" in text.output
+    assert "报送与质量" in text.output and "无告警" in text.output and "最近一次血缘运行 (ops/lineage): job_name=" in text.output
 
 
 # ---- overdue -------------------------------------------------------------------------------------
