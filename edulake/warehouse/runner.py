@@ -219,7 +219,8 @@ def _build_other(p, select, exclude, target, full_refresh, docs, on_event, start
     # dbt-spark's `session` method calls SparkSession.builder.getOrCreate(): started here first, the session
     # has the Delta jars and the project's conf whoever asks for it (the lake, dbt, a test).
     spark = get_spark("edulake-dbt")
-    register_spark_tables(spark, p, everything=bool(select))
+    quiet_existing_session_warning(spark)
+    register_spark_tables(spark, p)
     profiles_dir = profiles.write(p, p.warehouse, threads)
     packages.install()
     res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet, exclude=exclude),
@@ -235,22 +236,26 @@ def _build_other(p, select, exclude, target, full_refresh, docs, on_event, start
     return result
 
 
-# Schemas whose tables a Spark build carries over from the last one (snapshot history); every other
-# table is rebuilt whole by `create or replace`.
-SPARK_PERSISTENT_SCHEMAS = ("history",)
+def quiet_existing_session_warning(spark) -> None:
+    """dbt-spark's session cursor calls SparkSession.builder.enableHiveSupport().getOrCreate() for every
+    statement; on the existing session Spark then warns, every time, that the static catalog setting cannot
+    change ("Using an existing Spark session; only runtime SQL configurations will take effect"). That one
+    logger is set to ERROR; every other warning stays."""
+    jvm = spark.sparkContext._jvm
+    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "org.apache.spark.sql.classic.SparkSession", jvm.org.apache.logging.log4j.Level.ERROR)
 
 
-def register_spark_tables(spark, p: Paths, everything: bool = False) -> int:
-    """Name existing Delta tables of the Spark warehouse in the session's catalog: those of
-    SPARK_PERSISTENT_SCHEMAS always (so dbt's snapshot extends its history instead of starting a new one),
-    all of them when `everything` (a partial --select builds on the tables of earlier builds). The project's
+def register_spark_tables(spark, p: Paths) -> int:
+    """Name every Delta table of the Spark warehouse in the session's catalog before dbt runs. The project's
     session has an in-memory catalog (no Hive metastore in its conf): the Delta files are the state, their
-    names are rebuilt here. Returns how many tables were named."""
+    names are rebuilt here. Named, a table is replaced by dbt's `create or replace`; unnamed, Delta would adopt
+    the files at the location and keep their rows (a seed's insert would append to last build's rows). It is
+    also what a snapshot extends and what a partial --select builds on. Returns how many tables were named."""
     named = 0
     for schema_dir in sorted(d for d in p.spark_warehouse.glob("*") if d.is_dir()):
-        if not everything and schema_dir.name not in SPARK_PERSISTENT_SCHEMAS:
-            continue
-        tables = sorted(t for t in schema_dir.glob("*") if (t / "_delta_log").is_dir())
+        # a table has a first commit; a log without one is a write that was interrupted (dbt writes it again)
+        tables = sorted(t for t in schema_dir.glob("*") if any((t / "_delta_log").glob("*.json")))
         if tables:
             spark.sql(f"create schema if not exists `{schema_dir.name}`")
         for table in tables:

@@ -27,10 +27,14 @@
   {{ return(statements[0] if statements else '') }}
 {% endmacro %}
 
-{#- Seeds: dbt-spark creates the seed table with `create table … location`. Over an existing Delta table at
-    that location (a table dropped from the catalog keeps its files: it is external) that registers the old
-    rows, and the insert then appends: every build would add the seed again. `create or replace` starts the
-    table afresh. -#}
+{#- Seeds: dbt-spark resets a seed by dropping the table and creating it again with `create table … location`.
+    The table is external (it has a location): the drop keeps its files, and a create over them adopts their
+    rows, so the insert appended the seed to last build's. The table is replaced in place instead
+    (`create or replace`; edulake build names every existing table first, so this is Delta's REPLACE). -#}
+{% macro spark__reset_csv_table(model, full_refresh, old_relation, agate_table) %}
+  {{ return(create_csv_table(model, agate_table)) }}
+{% endmacro %}
+
 {% macro spark__create_csv_table(model, agate_table) %}
   {%- set column_override = model['config'].get('column_types', {}) -%}
   {%- set quote_seed_column = model['config'].get('quote_columns', None) -%}
