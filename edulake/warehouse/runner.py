@@ -221,6 +221,8 @@ def _build_other(p, select, exclude, target, full_refresh, docs, on_event, start
     spark = get_spark("edulake-dbt")
     quiet_existing_session_warning(spark)
     register_spark_tables(spark, p)
+    if select:  # views (staging) have no files to name again: a partial build creates them with its selection
+        select = f"{select} config.materialized:view"
     profiles_dir = profiles.write(p, p.warehouse, threads)
     packages.install()
     res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet, exclude=exclude),
