@@ -74,6 +74,11 @@ class Paths:
         return self.warehouse_dir / "edulake.duckdb"
 
     @property
+    def spark_warehouse(self) -> Path:
+        """`edulake build --target spark`: the dbt project's tables as Delta, one folder per schema and table."""
+        return self.home / "warehouse-spark"
+
+    @property
     def quality(self) -> Path:
         """GX validation results and Data Docs."""
         return self.home / "quality"

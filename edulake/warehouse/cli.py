@@ -15,13 +15,14 @@ STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow", "fail": "
 
 @click.command("build")
 @click.option("--select", "-s", default=None, help="dbt 选择器 selection, e.g. 'marts.core+' or fct_fitness_test")
+@click.option("--exclude", default=None, help="dbt 排除选择 exclusion, e.g. 'resource_type:test'")
 @click.option("--target", "-t", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
-              help="dbt 目标：duckdb（默认，发布 warehouse/edulake.duckdb）或 spark")
+              help="dbt 目标：duckdb（默认，发布 warehouse/edulake.duckdb）或 spark（Delta 表写入 warehouse-spark/）")
 @click.option("--full-refresh", is_flag=True, help="重建增量模型 / rebuild incremental models")
 @click.option("--docs", is_flag=True, help="同时生成 dbt 文档（目录与血缘） / also run dbt docs generate")
 @click.option("--codegen", is_flag=True, help="只由 schemas/ 重新生成 sources、staging、seeds 并退出")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果摘要")
-def build(select, target, full_refresh, docs, codegen, as_json):
+def build(select, exclude, target, full_refresh, docs, codegen, as_json):
     """构建全息教育数据库（dbt build）并原子发布数仓 / build the warehouse and publish it atomically."""
     console = Console(stderr=as_json)
     if codegen:
@@ -49,7 +50,7 @@ def build(select, target, full_refresh, docs, codegen, as_json):
 
     try:
         with progress:
-            result = run_build(select=select, target=target, full_refresh=full_refresh, docs=docs,
+            result = run_build(select=select, exclude=exclude, target=target, full_refresh=full_refresh, docs=docs,
                                on_event=on_event, quiet=True)
     except BuildError as e:
         raise click.ClickException(str(e)) from None

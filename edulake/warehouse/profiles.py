@@ -3,7 +3,11 @@
 Targets:
   duckdb (default)  the warehouse file being built; the Delta extension from the duckdb-extension-delta
                     wheel, so nothing downloads (autoinstall off, extension directory under the home)
-  spark             dbt-spark in-process session (scale-out path), Hive metastore under paths().spark_dir
+  spark             dbt-spark, method `session`: the project's own Spark session (Delta jars and conf of
+                    edulake.lake.engines.spark.session.get_spark). `edulake build --target spark` starts it
+                    before dbt, so dbt-spark's SparkSession.builder.getOrCreate() returns it (a dbt started by
+                    hand would build a session without the Delta jars: use edulake build). Tables are Delta
+                    under paths().spark_warehouse (macro spark__location_clause).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from pathlib import Path
 
 import yaml
 
-from edulake import duckdb_extensions, permissions
+from edulake import duckdb_extensions
 from edulake.settings import Paths
 
 PROFILE = "edulake"
@@ -25,8 +29,6 @@ def dbt_dir(p: Paths) -> Path:
 
 
 def profile(p: Paths, database_file: Path | str, threads: int = 2) -> dict:
-    spark_dir = p.spark_dir
-    derby = spark_dir / "derby"
     return {
         PROFILE: {
             "target": "duckdb",
@@ -48,15 +50,10 @@ def profile(p: Paths, database_file: Path | str, threads: int = 2) -> dict:
                     "method": "session",
                     "host": "NA",
                     "schema": "core",
-                    "threads": 1,
-                    "server_side_parameters": {
-                        "spark.sql.warehouse.dir": str(spark_dir / "dbt_warehouse"),
-                        "spark.hadoop.javax.jdo.option.ConnectionURL":
-                            f"jdbc:derby:;databaseName={derby / 'metastore_db'};create=true",
-                        "spark.driver.extraJavaOptions": f"-Dderby.system.home={derby}",
-                        # Hadoop's local file system ignores the process umask: owner-only tables
-                        **permissions.spark_conf(),
-                    },
+                    "threads": threads,
+                    # none: the session is the project's, started by edulake build with all of its conf
+                    # (a setting here would be re-applied on every statement, and a static one warned about)
+                    "server_side_parameters": {},
                 },
             },
         }

@@ -101,17 +101,22 @@ def _refresh_monitoring() -> None:
 
 
 def dbt_vars(p: Paths) -> dict:
-    return {"core:silver_path": str(p.silver), "core:ops_path": str(p.ops)}
+    return {"core:silver_path": str(p.silver), "core:ops_path": str(p.ops),
+            "core:spark_warehouse_path": str(p.spark_warehouse)}
 
 
 def dbt_args(command: str | list[str], p: Paths, profiles_dir: Path, target: str, select: str | None = None,
-             full_refresh: bool = False, extra: list[str] | None = None, quiet: bool = False) -> list[str]:
+             full_refresh: bool = False, extra: list[str] | None = None, quiet: bool = False,
+             exclude: str | None = None) -> list[str]:
     state = profiles.dbt_dir(p)
+    target_path = state / ("target" if target == "duckdb" else f"target-{target}")  # one manifest per target
     args = ([command] if isinstance(command, str) else list(command)) + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(profiles_dir),
-            "--target", target, "--target-path", str(state / "target"), "--log-path", str(state / "logs"),
+            "--target", target, "--target-path", str(target_path), "--log-path", str(state / "logs"),
             "--vars", json.dumps(dbt_vars(p))]
     if select:
         args += ["--select", select]
+    if exclude:
+        args += ["--exclude", exclude]
     if full_refresh:
         args.append("--full-refresh")
     if quiet:  # the caller shows progress itself; dbt's full log still goes to the log file
@@ -165,10 +170,10 @@ def _nodes(run_result) -> list[NodeResult]:
 
 
 def build(select: str | None = None, target: str = "duckdb", full_refresh: bool = False, docs: bool = False,
-          on_event: Events = None, threads: int = 2, quiet: bool = False) -> BuildResult:
+          on_event: Events = None, threads: int = 2, quiet: bool = False, exclude: str | None = None) -> BuildResult:
     """`dbt build` (seeds, models, snapshots, tests) into a fresh warehouse, published when it succeeds.
 
-    `select` is a dbt selection ("marts.core+", "fct_fitness_test"); `docs=True` also runs
+    `select` is a dbt selection ("marts.core+", "fct_fitness_test"), `exclude` one to leave out; `docs=True` also runs
     `dbt docs generate` (catalog and lineage into $EDULAKE_HOME/warehouse/dbt/target)."""
     permissions.restrict_process()  # dbt, DuckDB and Spark write the warehouse owner-only, whoever calls
     if target not in profiles.TARGETS:
@@ -179,7 +184,7 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
     started = time.monotonic()
     with build_lock(p):
         if target != "duckdb":
-            return _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet)
+            return _build_other(p, select, exclude, target, full_refresh, docs, on_event, started, threads, quiet)
         run_id = uuid.uuid4().hex[:12]
         fresh = p.warehouse_dir / f".edulake.build-{run_id}.duckdb"
         state = builder_state(p)
@@ -191,7 +196,8 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         lineage_parent = _lineage_start()
         _refresh_monitoring()
         try:
-            res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
+            res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet,
+                                  exclude=exclude), on_event)
             if res.success and docs:
                 docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
                 if not docs_res.success:
@@ -249,21 +255,68 @@ def _lineage_end(parent: dict | None, p: Paths, target: str, database: Path | No
         log.warning("血缘事件未写出 (dbt lineage not written): %s", e)
 
 
-def _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet) -> BuildResult:
-    """Non-DuckDB targets write into their own catalog: nothing to publish here."""
+def _build_other(p, select, exclude, target, full_refresh, docs, on_event, started, threads, quiet) -> BuildResult:
+    """The Spark target: dbt-spark in the project's own session, every table Delta under
+    paths().spark_warehouse (no DuckDB file to publish: readers read the Delta tables)."""
+    from edulake.lake.engines.spark.session import get_spark
+
+    permissions.private_dir(p.spark_warehouse)
+    # dbt-spark's `session` method calls SparkSession.builder.getOrCreate(): started here first, the session
+    # has the Delta jars and the project's conf whoever asks for it (the lake, dbt, a test).
+    spark = get_spark("edulake-dbt")
+    quiet_existing_session_warning(spark)
+    register_spark_tables(spark, p)
+    if select:  # views (staging) have no files to name again: a partial build creates them with its selection
+        select = f"{select} config.materialized:view"
     profiles_dir = profiles.write(p, p.warehouse, threads)
     packages.install()
-    res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet), on_event)
-    result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
+    res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet, exclude=exclude),
+                 on_event)
+    if res.success and docs:
+        docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
+        if not docs_res.success:
+            res = docs_res
+    result = BuildResult("build", target, bool(res.success), time.monotonic() - started,
+                         p.spark_warehouse if res.success else None,
                          nodes=_nodes(res.result), error=str(res.exception or ""))
     _write_run_record(p, result)
     return result
 
 
+def quiet_existing_session_warning(spark) -> None:
+    """dbt-spark's session cursor calls SparkSession.builder.enableHiveSupport().getOrCreate() for every
+    statement; on the existing session Spark then warns, every time, that the static catalog setting cannot
+    change ("Using an existing Spark session; only runtime SQL configurations will take effect"). That one
+    logger is set to ERROR; every other warning stays."""
+    jvm = spark.sparkContext._jvm
+    jvm.org.apache.logging.log4j.core.config.Configurator.setLevel(
+        "org.apache.spark.sql.classic.SparkSession", jvm.org.apache.logging.log4j.Level.ERROR)
+
+
+def register_spark_tables(spark, p: Paths) -> int:
+    """Name every Delta table of the Spark warehouse in the session's catalog before dbt runs. The project's
+    session has an in-memory catalog (no Hive metastore in its conf): the Delta files are the state, their
+    names are rebuilt here. Named, a table is replaced by dbt's `create or replace`; unnamed, Delta would adopt
+    the files at the location and keep their rows (a seed's insert would append to last build's rows). It is
+    also what a snapshot extends and what a partial --select builds on. Returns how many tables were named."""
+    named = 0
+    for schema_dir in sorted(d for d in p.spark_warehouse.glob("*") if d.is_dir()):
+        # a table has a first commit; a log without one is a write that was interrupted (dbt writes it again)
+        tables = sorted(t for t in schema_dir.glob("*") if any((t / "_delta_log").glob("*.json")))
+        if tables:
+            spark.sql(f"create schema if not exists `{schema_dir.name}`")
+        for table in tables:
+            spark.sql(f"create table if not exists `{schema_dir.name}`.`{table.name}` using delta location '{table}'")
+            named += 1
+    return named
+
+
 def _write_run_record(p: Paths, result: BuildResult) -> None:
-    """Last build's summary, for `edulake status` and the ops dashboard."""
+    """Last build's summary, for `edulake status` and the ops dashboard (the DuckDB build's in
+    last_build.json, another target's in last_build_<target>.json)."""
     record = dict(result.summary(), finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                   problems=[{"node": n.unique_id, "status": n.status, "message": n.message[:500]}
                             for n in result.problems])
-    (p.warehouse_dir / "last_build.json").write_text(json.dumps(record, ensure_ascii=False, indent=2),
+    name = "last_build.json" if result.target == "duckdb" else f"last_build_{result.target}.json"
+    (p.warehouse_dir / name).write_text(json.dumps(record, ensure_ascii=False, indent=2),
                                                      encoding="utf-8")

@@ -202,9 +202,9 @@ totals as (
         {%- for pair in pairs %}, p.{{ pair.split(':')[0] }}_score{%- endfor %},
         case when p.n_scored = r.n_required then true else false end as is_complete,
         case when p.any_low_confidence = 1 then true else false end as is_low_confidence,
-        -- round half up to 0.1 on the exact hundredths
+        -- round half up to 0.1 on the exact hundredths (Spark's floor gives a bigint: back to double)
         case when p.n_scored = r.n_required
-             then floor((p.weighted_sum + 5) / 10.0) / 10.0 end as standard_score,
+             then cast(floor((p.weighted_sum + 5) / 10.0) as double) / 10.0 end as standard_score,
         case when p.n_scored = r.n_required then cast(coalesce(p.bonus_sum, 0) as double) end as bonus_score
     from record_base b
     left join per_record p on p.record_key = b.record_key

@@ -29,7 +29,9 @@ district_level as (
         avg(naive_ape) as naive_mape,
         sum(abs(forecast - actual)) / sum(actual) as wape,
         sum(abs(naive_forecast - actual)) / sum(actual) as naive_wape,
-        avg(case when is_in_interval then 1.0 when not is_in_interval then 0.0 end) as interval_coverage
+        -- doubles, not 1.0/0.0: Spark averages decimals to 5 places (DuckDB to a double)
+        avg(case when is_in_interval then cast(1 as double) when not is_in_interval then cast(0 as double) end)
+            as interval_coverage
     from points
     group by district_code, grade
 ),
@@ -45,7 +47,9 @@ district_overall as (
         avg(naive_ape) as naive_mape,
         sum(abs(forecast - actual)) / sum(actual) as wape,
         sum(abs(naive_forecast - actual)) / sum(actual) as naive_wape,
-        avg(case when is_in_interval then 1.0 when not is_in_interval then 0.0 end) as interval_coverage
+        -- doubles, not 1.0/0.0: Spark averages decimals to 5 places (DuckDB to a double)
+        avg(case when is_in_interval then cast(1 as double) when not is_in_interval then cast(0 as double) end)
+            as interval_coverage
     from points
     group by grade
 ),

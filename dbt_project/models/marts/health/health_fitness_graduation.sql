@@ -51,7 +51,7 @@ graduation as (
         o.other_years_mean,
         coalesce(o.other_years, 0) as other_years,
         case when o.other_years > 0
-                then round(f.total_score * 0.5 + o.other_years_mean * 0.5, 1)
+                then {{ edulake_round_half_up('f.total_score * 0.5 + o.other_years_mean * 0.5', 1) }}
             else f.total_score
         end as graduation_score,
         coalesce(f.is_low_confidence or coalesce(o.other_low_confidence, 0) = 1, false)

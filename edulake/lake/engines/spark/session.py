@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from edulake import settings
+from edulake import permissions, settings
 
 _session = None
 
@@ -22,23 +22,11 @@ def delta_jars() -> list[str]:
     return jars
 
 
-def get_spark(app_name: str = "edulake"):
-    """Return the process-wide SparkSession, creating it on first use."""
-    global _session
-    if _session is not None and _session._jsc is not None and not _session._jsc.sc().isStopped():
-        return _session
-    from pyspark.sql import SparkSession
-
-    from edulake import permissions
-
-    permissions.restrict_process()  # before the JVM starts: it keeps the umask it was started with
-    paths = settings.paths()
-    scratch = paths.spark_dir
-    scratch.mkdir(parents=True, exist_ok=True)
-    builder = SparkSession.builder.appName(app_name)
-    if "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", "") and not os.environ.get("SPARK_ENV_LOADED"):
-        builder = builder.master(os.environ.get("EDULAKE_SPARK_MASTER", "local[*]"))
-    conf = {
+def session_conf() -> dict[str, str]:
+    """The project's Spark configuration (Delta jars and catalog, time zone, scratch space, owner-only
+    files): every session the project starts has it, the lake's and dbt-spark's alike."""
+    scratch = settings.paths().spark_dir
+    return {
         "spark.jars": ",".join(delta_jars()),
         "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
         "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
@@ -57,7 +45,21 @@ def get_spark(app_name: str = "edulake"):
         "spark.sql.ansi.enabled": "false",
         **permissions.spark_conf(),  # Hadoop's local file system chmods by its own umask, not the process's
     }
-    for key, value in conf.items():
+
+
+def get_spark(app_name: str = "edulake"):
+    """Return the process-wide SparkSession, creating it on first use."""
+    global _session
+    if _session is not None and _session._jsc is not None and not _session._jsc.sc().isStopped():
+        return _session
+    from pyspark.sql import SparkSession
+
+    permissions.restrict_process()  # before the JVM starts: it keeps the umask it was started with
+    settings.paths().spark_dir.mkdir(parents=True, exist_ok=True)
+    builder = SparkSession.builder.appName(app_name)
+    if "spark.master" not in os.environ.get("PYSPARK_SUBMIT_ARGS", "") and not os.environ.get("SPARK_ENV_LOADED"):
+        builder = builder.master(os.environ.get("EDULAKE_SPARK_MASTER", "local[*]"))
+    for key, value in session_conf().items():
         builder = builder.config(key, value)
     _session = builder.getOrCreate()
     _session.sparkContext.setLogLevel("WARN")
