@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 
 from edulake import settings, standard
 from edulake.files import sha256_of
+from edulake.lake import faults
 from edulake.lake.errors import SourceError
 from edulake.lake.sources import read_source, table_for
 
@@ -102,10 +103,21 @@ def landed_batches(feed: str) -> list[LandedBatch]:
     folder = settings.paths().landing / feed
     if not folder.is_dir():
         return []
-    found = [read_manifest(p) for p in folder.iterdir() if (p / MANIFEST).exists()]
+    # a batch folder is renamed into place whole; `.tmp-*` folders are landings a killed run left unfinished
+    found = [read_manifest(p) for p in folder.iterdir() if not p.name.startswith(".") and (p / MANIFEST).exists()]
     # landing takes inbox files in name order, so within one second the name keeps that order: two runs of
     # the same files give the same batch order (the newest batch wins a MERGE)
     return sorted(found, key=lambda b: (b.landed_at, b.source_file, b.batch_id))
+
+
+def remove_unfinished(feed: str) -> list[Path]:
+    """Delete the `.tmp-*` folders of landings a killed run left behind (call with the feed's lock held:
+    no other landing of the feed is under way)."""
+    folder = settings.paths().landing / feed
+    stale = sorted(folder.glob(".tmp-*")) if folder.is_dir() else []
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return stale
 
 
 def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
@@ -136,6 +148,7 @@ def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
         rows = rows.append_column(column, pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32)))
     pq.write_table(rows, tmp / ROWS)
     (tmp / MANIFEST).write_text(json.dumps(asdict(batch), ensure_ascii=False, indent=1), encoding="utf-8")
+    faults.crash_point("landing_before_rename")
     try:
         tmp.rename(final)
     except OSError:  # landed concurrently by another run: theirs is identical

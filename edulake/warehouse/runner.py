@@ -82,6 +82,22 @@ def build_lock(p: Paths) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def _lake_read_lock() -> Iterator[None]:
+    """The lake's lock, exclusive: no ingest commits while dbt reads silver (see edulake.lake.locks)."""
+    from edulake.lake.locks import FeedBusy, lake_lock
+
+    try:
+        lock = lake_lock(exclusive=True)
+        lock.__enter__()
+    except FeedBusy as e:
+        raise BuildError(str(e)) from None
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
 def builder_state(p: Paths) -> Path:
     """The last green build, whole (never read by readers)."""
     return p.warehouse_dir / "builder_state.duckdb"
@@ -164,7 +180,7 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
     if not (p.silver).exists():
         raise BuildError(f"no silver zone at {p.silver}: ingest first (edulake ingest)")
     started = time.monotonic()
-    with build_lock(p):
+    with build_lock(p), _lake_read_lock():
         if target != "duckdb":
             return _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet)
         run_id = uuid.uuid4().hex[:12]
