@@ -14,7 +14,7 @@ def repair(check: bool) -> None:
 
     A truncated last Delta log entry is rolled back (the commit never happened) and its batches reprocessed; a
     table with a damaged log or a missing data file is moved aside and rebuilt from the zone before it; a
-    damaged warehouse is moved aside and rebuilt with dbt. Nothing is deleted: see $EDULAKE_HOME/lake/.repair/.
+    damaged warehouse is moved aside and rebuilt with dbt. Nothing is deleted: see $EDULAKE_HOME/repair/.
     """
     from edulake.lake import repair as lake_repair
 

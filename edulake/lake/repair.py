@@ -8,7 +8,7 @@ What can be damaged, how it is found, and what the repair does:
 | an earlier log entry is damaged, or a data file the log names is missing | parsing the log; listing the files the table's current version needs | the table is moved aside and rebuilt from the zone before it (silver, quarantine, identity from bronze; bronze from landing); for the ledger, its batches are re-derived from landing |
 | the published warehouse `warehouse/edulake.duckdb` (or the builder's state) cannot be opened or read | opening it read-only and counting every table's rows | moved aside, then `edulake build` (dbt) rebuilds and publishes it from silver (the census history comes from the builder's state when that is whole) |
 
-Everything moved aside goes to `$EDULAKE_HOME/lake/.repair/<time>/` (or `warehouse/.repair/`) and is never
+Everything moved aside goes to `$EDULAKE_HOME/repair/<time>/{lake,warehouse}/` (owner-only) and is never
 deleted by the repair. Reprocessing goes through the ordinary pipeline steps (each idempotent per batch): the
 ledger entries of the batches concerned are put back to the status before the damaged zone, and the steps
 from that zone on run again. A batch rejected by a batch-level rule is only re-judged when the quarantine
@@ -52,8 +52,7 @@ def lake_tables(p: settings.Paths | None = None) -> dict[str, Path]:
     p = p or settings.paths()
     if not p.lake.is_dir():
         return {}
-    return {str(d.parent.relative_to(p.lake)): d.parent for d in sorted(p.lake.rglob("_delta_log"))
-            if ".repair" not in d.parts}
+    return {str(d.parent.relative_to(p.lake)): d.parent for d in sorted(p.lake.rglob("_delta_log"))}
 
 
 def _commit_files(table: Path) -> list[Path]:
@@ -145,8 +144,14 @@ def diagnose(lake: bool = True, warehouse: bool = True) -> list[Problem]:
 # --- repair -------------------------------------------------------------------------------------------
 
 def _aside_dir(root: Path) -> Path:
-    d = root / ".repair" / time.strftime("%Y%m%dT%H%M%S")
-    d.mkdir(parents=True, exist_ok=True)
+    """$EDULAKE_HOME/repair/<time>/<lake|warehouse>/: outside the zones (nothing that scans the lake finds it),
+    owner-only (it may hold restricted tables)."""
+    p = settings.paths()
+    top = p.home / "repair"
+    d = top / time.strftime("%Y%m%dT%H%M%S") / root.name
+    d.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for folder in (top, d.parent, d):
+        folder.chmod(0o700)
     return d
 
 
@@ -242,7 +247,7 @@ def repair(on_event=print, engine=None) -> Report:
         for pr in warehouse_problems:
             _move_aside(pr.path, aside, p.warehouse_dir)
             report.actions.append(f"{pr.table}: 移出 (moved aside to {aside})")
-        result = warehouse.build()
+        result = warehouse.build(quiet=True)
         if not result.success:
             report.actions.append(f"warehouse: dbt build failed ({result.error or 'see last_build.json'})")
             report.problems.append(Problem("warehouse", "warehouse/edulake.duckdb", p.warehouse,

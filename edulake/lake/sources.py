@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import fnmatch
+import os
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +57,21 @@ def canonical_header(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip()
 
 
+# Limits that keep a hostile or broken file from taking the machine down (each raises a clear SourceError).
+MAX_FILE_BYTES = int(os.environ.get("EDULAKE_MAX_FILE_BYTES", 1 << 30))  # a file is read whole: split bigger deliveries
+MAX_UNPACKED_BYTES = int(os.environ.get("EDULAKE_MAX_UNPACKED_BYTES", 1 << 30))  # an XLSX's members, unpacked
+MAX_CELLS = int(os.environ.get("EDULAKE_MAX_CELLS", 50_000_000))  # an XLSX sheet's used range
+ZIP_BOMB_RATIO = 200  # members this compressible and over 64 MiB are not spreadsheets
+MAX_COLUMNS = 1000  # the widest table has a few dozen
+
+
 def read_source(path: Path, table: Table) -> ParsedSource:
     """Parse `path` as a delivery of `table`; raise SourceError if it is not one."""
     name = path.name
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise SourceError(name, f"文件过大 (file of {size:,} bytes exceeds the per-file limit of {MAX_FILE_BYTES:,} "
+                                f"bytes, EDULAKE_MAX_FILE_BYTES); deliver it split into smaller files")
     data = path.read_bytes()
     _reject_unreadable(name, data)
     fmt = EXTENSION_FORMATS.get(path.suffix.lower())
@@ -91,12 +104,17 @@ def _decode(name: str, data: bytes, declared: str) -> tuple[str, str]:
     """Decode strictly. GBK feeds that arrive as UTF-8 are read as UTF-8: valid UTF-8 with
     non-ASCII text is never what a GBK export looks like, whereas the reverse guess is unsafe."""
     declared = declared.lower()
+    for bom, what in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+                      (b"\xfe\xff", "UTF-16")):
+        if data.startswith(bom):
+            raise SourceError(name, f"文件为 {what} 编码 (the file is {what} with a byte-order mark; {declared} is "
+                                    f"expected): re-export as {declared.upper()} or UTF-8")
     if declared in ("gbk", "gb2312", "gb18030"):
         if not data.isascii():
             try:
                 return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
             except UnicodeDecodeError:
-                pass
+                _reject_mixed_utf8(name, data)
         codec = "gb18030"  # superset of GBK: rare name characters exported by newer systems decode too
     else:
         codec = declared
@@ -109,9 +127,27 @@ def _decode(name: str, data: bytes, declared: str) -> tuple[str, str]:
                                 f"line {line}: bytes {bad}", row=line - 1 if line > 1 else None) from None
 
 
+def _reject_mixed_utf8(name: str, data: bytes) -> None:
+    """A GBK file with UTF-8 lines (two exports pasted together) decodes as GB18030 without error, as
+    mojibake: refuse it, naming the first UTF-8 line. GBK text is almost never valid UTF-8."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        raise SourceError(name, f"编码混杂 (mixed encodings: line {number} is UTF-8, the rest is not; the file "
+                                f"decodes as neither): re-export the whole file in one encoding",
+                          row=number - 1 if number > 1 else None)
+
+
 def _parse_csv(name: str, text: str) -> tuple[list[str], pa.Table, dict[int, list[str]]]:
     first, sep, rest = text.partition("\n")
     header = next(csv.reader([first.rstrip("\r")]), [])
+    if len(header) > MAX_COLUMNS:
+        raise SourceError(name, f"表头列数过多 (the header has {len(header):,} columns; no table has more than "
+                                f"{MAX_COLUMNS})")
     if not sep or not rest.strip():
         return header, pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(header))}), {}
     shape_errors: dict[int, list[str]] = {}
@@ -156,11 +192,18 @@ def _xlsx_rows(name: str, path: Path, data: bytes) -> list[list]:
     if not data.startswith(b"PK\x03\x04"):
         kind = "an old binary .xls" if data.startswith(b"\xd0\xcf\x11\xe0") else "not a ZIP container"
         raise SourceError(name, f"不是有效的 XLSX 文件 (not a valid XLSX: {kind})")
+    _reject_zip_bomb(name, path)
     try:
         from python_calamine import CalamineWorkbook
 
         wb = CalamineWorkbook.from_path(str(path))
-        return wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = wb.get_sheet_by_index(0)
+        if sheet.height * sheet.width > MAX_CELLS or sheet.width > MAX_COLUMNS:
+            raise SourceError(name, f"工作表范围过大 (the first sheet spans {sheet.height:,} rows × {sheet.width:,} "
+                                    f"columns; at most {MAX_CELLS:,} cells and {MAX_COLUMNS} columns are read)")
+        return sheet.to_python(skip_empty_area=False)
+    except SourceError:
+        raise
     except Exception as calamine_error:  # noqa: BLE001 - fall back to openpyxl before giving up
         try:
             import openpyxl
@@ -169,6 +212,22 @@ def _xlsx_rows(name: str, path: Path, data: bytes) -> list[list]:
             return [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
         except Exception:  # noqa: BLE001
             raise SourceError(name, f"XLSX 文件损坏或被截断 (corrupt or truncated XLSX): {calamine_error}") from None
+
+
+def _reject_zip_bomb(name: str, path: Path) -> None:
+    import zipfile
+
+    try:
+        members = zipfile.ZipFile(path).infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise SourceError(name, f"XLSX 文件损坏或被截断 (corrupt or truncated XLSX): {e}") from None
+    unpacked = sum(m.file_size for m in members)
+    bomb = [m for m in members if m.file_size > 64 << 20 and m.file_size > ZIP_BOMB_RATIO * max(m.compress_size, 1)]
+    if unpacked > MAX_UNPACKED_BYTES or bomb:
+        what = bomb[0].filename if bomb else f"{len(members)} members"
+        raise SourceError(name, f"疑似压缩炸弹 (zip bomb: {what} unpacks to {unpacked:,} bytes from "
+                                f"{path.stat().st_size:,}; limit {MAX_UNPACKED_BYTES:,} bytes, "
+                                f"EDULAKE_MAX_UNPACKED_BYTES)")
 
 
 def _parse_xlsx(name: str, path: Path, data: bytes) -> tuple[list[str], pa.Table, dict[int, list[str]]]:
@@ -221,7 +280,8 @@ def _match_header(name: str, header: list[str], table: Table) -> list[str]:
         if missing:
             parts.append(f"缺少列 (missing columns): {', '.join(missing)}")
         if unknown:
-            parts.append(f"未知列 (unknown columns): {', '.join(unknown)}")
+            more = f" … and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            parts.append(f"未知列 (unknown columns): {', '.join(u[:50] for u in unknown[:10])}{more}")
         raise SourceError(name, "; ".join(parts) + f" — expected the columns of {table.label} ({table.qualified_name})")
     return keys
 

@@ -183,11 +183,14 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
     with build_lock(p), _lake_read_lock():
         if target != "duckdb":
             return _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet)
+        for leftover in p.warehouse_dir.glob(".edulake.build-*"):  # of a build that was killed (we hold the lock)
+            leftover.unlink(missing_ok=True)
         run_id = uuid.uuid4().hex[:12]
         fresh = p.warehouse_dir / f".edulake.build-{run_id}.duckdb"
         state = builder_state(p)
         base = state if state.exists() else p.warehouse  # the published file alone still has the history
         if base.exists():
+            _check_base(base)
             shutil.copy2(base, fresh)  # neither the state nor the published file is touched
         profiles_dir = profiles.write(p, fresh, threads)
         packages.install()
@@ -219,6 +222,15 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         result.seconds = time.monotonic() - started
         _write_run_record(p, result)
         return result
+
+
+def _check_base(base: Path) -> None:
+    """The file a build starts from must read whole: a damaged one is named, with the command that repairs it."""
+    from edulake.lake import repair
+
+    problem = repair.check_warehouse_file(base, str(base.relative_to(base.parent.parent)))
+    if problem is not None:
+        raise BuildError(f"{problem.detail}; `edulake repair` moves it aside and rebuilds the warehouse")
 
 
 def _build_other(p, select, target, full_refresh, docs, on_event, started, threads, quiet) -> BuildResult:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,8 @@ def full_home(fault_sources, reference_home, tmp_path_factory) -> Path:
         add_inbox(home, fault_sources, feed)
     run = support.cli(home, "ingest", "--all")
     assert run.returncode == 0, run.stderr[-3000:]
+    started = time.monotonic()
     build = support.cli(home, "build")
+    support.TIMINGS["build"] = time.monotonic() - started
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     return home
