@@ -124,6 +124,11 @@ def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
     """Land one inbox file. Returns (batch, newly_landed); an already-landed checksum is a no-op."""
     feed = standard.load().feed(feed_name)
     path = resolve_inbox_file(feed_name, path)
+    from edulake.lake.sources import MAX_FILE_BYTES
+
+    if path.stat().st_size > MAX_FILE_BYTES:  # before reading a byte of it (read_source says the same)
+        raise SourceError(path.name, f"文件过大 (file of {path.stat().st_size:,} bytes exceeds the per-file limit "
+                                     f"of {MAX_FILE_BYTES:,} bytes, EDULAKE_MAX_FILE_BYTES); deliver it split")
     sha = sha256_of(path)
     batch_id = batch_id_for(feed_name, sha)
     existing = landed_batch(feed_name, batch_id)

@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import fnmatch
 import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,8 +88,36 @@ def read_source(path: Path, table: Table) -> ParsedSource:
     keys = _match_header(name, header, table)
     if records.num_rows + len(shape_errors) == 0:
         raise SourceError(name, "只有表头，没有数据行 (header only, no data rows)")
+    _reject_garbage_cells(name, keys, records, shape_errors)
     rows = _to_raw_rows(header, keys, records, shape_errors)
     return ParsedSource(path, table, fmt, encoding, tuple(header), rows)
+
+
+# control characters other than tab, CR and LF never belong in an export; a cell that starts like a spreadsheet
+# formula is a formula the exporting system wrote instead of its value (and a CSV-injection risk downstream)
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_FORMULA = r"^\s*[=@]\s*([A-Za-z_][A-Za-z0-9_.]*\s*\(|[A-Za-z]{1,3}\$?\d+)"
+
+
+def _reject_garbage_cells(name: str, keys: list[str], records: pa.Table, shape_errors: dict[int, list[str]]) -> None:
+    """Refuse the file at the first cell holding a control character or a spreadsheet formula, naming its row
+    and column (the row number counts data rows from 1, as quarantine does)."""
+    import pyarrow.compute as pc
+
+    good_numbers = None
+    for i, key in enumerate(keys):
+        column = records.column(i)
+        for pattern, what in ((_CONTROL, "控制字符 (a control character)"), (_FORMULA, "公式 (a spreadsheet formula, "
+                                                                                        "not a value)")):
+            hits = pc.match_substring_regex(column, pattern)
+            if pc.any(hits).as_py():
+                index = pc.index(hits, True).as_py()
+                if good_numbers is None:
+                    good_numbers = [n for n in range(1, records.num_rows + len(shape_errors) + 1)
+                                    if n not in shape_errors]
+                value = column[index].as_py()
+                raise SourceError(name, f"单元格含{what}: {value[:40]!r}; re-export the file",
+                                  row=good_numbers[index], column=key)
 
 
 def _reject_unreadable(name: str, data: bytes) -> None:
@@ -143,8 +172,14 @@ def _reject_mixed_utf8(name: str, data: bytes) -> None:
 
 
 def _parse_csv(name: str, text: str) -> tuple[list[str], pa.Table, dict[int, list[str]]]:
+    if "\n" not in text and "\r" in text.rstrip("\r"):
+        raise SourceError(name, "行尾只有 CR (lines end in CR alone, as old Mac exports do): re-export with CRLF or "
+                                "LF line ends", row=None)
     first, sep, rest = text.partition("\n")
-    header = next(csv.reader([first.rstrip("\r")]), [])
+    try:
+        header = next(csv.reader([first.rstrip("\r")]), [])
+    except csv.Error as e:
+        raise SourceError(name, f"表头无法解析 (cannot parse the header line: {e})") from None
     if len(header) > MAX_COLUMNS:
         raise SourceError(name, f"表头列数过多 (the header has {len(header):,} columns; no table has more than "
                                 f"{MAX_COLUMNS})")
@@ -154,7 +189,10 @@ def _parse_csv(name: str, text: str) -> tuple[list[str], pa.Table, dict[int, lis
 
     def on_invalid(row) -> str:
         # number is the 1-based record number within `rest`, i.e. the data row number
-        shape_errors[row.number] = next(csv.reader([row.text]), [])
+        try:
+            shape_errors[row.number] = next(csv.reader([row.text]), [])
+        except csv.Error:  # a stray CR or quote inside: keep the line whole as one field
+            shape_errors[row.number] = [row.text]
         return "skip"
 
     names = [f"c{i}" for i in range(len(header))]
@@ -214,11 +252,41 @@ def _xlsx_rows(name: str, path: Path, data: bytes) -> list[list]:
             raise SourceError(name, f"XLSX 文件损坏或被截断 (corrupt or truncated XLSX): {calamine_error}") from None
 
 
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,7})"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _sheet_extent(zf, member) -> tuple[int, int]:
+    """The largest row and column any cell of a worksheet names, from its XML streamed in chunks: calamine
+    allocates the whole used range when it opens a sheet, so one cell at XFD1048576 would take ~17 G cells
+    (the process aborts) before any check could run."""
+    rows = cols = 0
+    tail = b""
+    with zf.open(member) as f:
+        while chunk := f.read(1 << 20):
+            buf = tail + chunk
+            for m in _ROW_REF.finditer(buf):
+                rows = max(rows, int(m.group(1)))
+            for m in _CELL_REF.finditer(buf):
+                rows = max(rows, int(m.group(2)))
+                cols = max(cols, _column_number(m.group(1)))
+            tail = buf[-512:]
+    return rows, cols
+
+
 def _reject_zip_bomb(name: str, path: Path) -> None:
     import zipfile
 
     try:
-        members = zipfile.ZipFile(path).infolist()
+        zf = zipfile.ZipFile(path)
+        members = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as e:
         raise SourceError(name, f"XLSX 文件损坏或被截断 (corrupt or truncated XLSX): {e}") from None
     unpacked = sum(m.file_size for m in members)
@@ -228,6 +296,15 @@ def _reject_zip_bomb(name: str, path: Path) -> None:
         raise SourceError(name, f"疑似压缩炸弹 (zip bomb: {what} unpacks to {unpacked:,} bytes from "
                                 f"{path.stat().st_size:,}; limit {MAX_UNPACKED_BYTES:,} bytes, "
                                 f"EDULAKE_MAX_UNPACKED_BYTES)")
+    for m in members:
+        if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
+            try:
+                height, width = _sheet_extent(zf, m)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+                raise SourceError(name, f"XLSX 文件损坏或被截断 (corrupt or truncated XLSX): {e}") from None
+            if height * width > MAX_CELLS or width > MAX_COLUMNS:
+                raise SourceError(name, f"工作表范围过大 ({m.filename} has a cell at row {height:,}, column "
+                                        f"{width:,}; at most {MAX_CELLS:,} cells and {MAX_COLUMNS} columns are read)")
 
 
 def _parse_xlsx(name: str, path: Path, data: bytes) -> tuple[list[str], pa.Table, dict[int, list[str]]]:

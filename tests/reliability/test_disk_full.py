@@ -31,7 +31,7 @@ SHARES = (0.1, 0.45, 0.8)  # of the space the ingest needs, left free
 def tmpfs(tmp_path):
     mnt = tmp_path / "mnt"
     mnt.mkdir()
-    run = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=192m,mode=0700", "tmpfs", str(mnt)],
+    run = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320m,mode=0700", "tmpfs", str(mnt)],
                          capture_output=True, text=True)
     if run.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN): {run.stderr.strip()}")
@@ -123,5 +123,5 @@ def test_a_build_that_fills_the_disk_keeps_the_published_warehouse(tmpfs, full_h
     CASES.append({"case": "`edulake build` again once space is freed", "outcome": "published, same tables and rows",
                   "message": ""})
     support.record("disk_full", cases=list(CASES), test_seconds=round(time.monotonic() - started, 1),
-                   note="EDULAKE_HOME on a 192 MiB tmpfs mounted by the test; a preallocated filler file leaves "
+                   note="EDULAKE_HOME on a 320 MiB tmpfs mounted by the test; a preallocated filler file leaves "
                         "the stated free space.")

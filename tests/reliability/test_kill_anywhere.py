@@ -148,7 +148,7 @@ def test_ingest_killed_anywhere_converges(uninterrupted, tmp_path):
                    rows_lost=lost_total, rows_extra=extra_total,
                    by_stage={s: sum(1 for k in landed if k["reached"] == s) for s in ("startup", *STAGES)},
                    by_feed={f: sum(1 for k in landed if k["feed"] == f) for f in FEEDS},
-                   seed=SEED, scale=support.SCALE,
+                   seed=SEED, scale=support.SCALE, double_every=DOUBLE_EVERY,
                    seconds={f: round(v["seconds"], 2) for f, v in uninterrupted.items()},
                    test_seconds=round(time.monotonic() - started, 1))
     assert len(landed) >= 0.9 * len(kills)  # nearly every kill landed while the run was under way
