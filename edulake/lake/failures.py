@@ -36,7 +36,8 @@ def _path_in(exc: BaseException | str) -> str | None:
     home = str(settings.paths().home)
     items = [exc] if isinstance(exc, str) else list(_chain(exc))
     for e in items:
-        for name in ((getattr(e, "filename", None), getattr(e, "filename2", None)) if not isinstance(e, str) else ()):
+        # filename2 first: a copy that fails for space names its source in filename and its destination here
+        for name in ((getattr(e, "filename2", None), getattr(e, "filename", None)) if not isinstance(e, str) else ()):
             if name:
                 return str(name)
         for m in _PATH.findall(str(e)):

@@ -96,6 +96,7 @@ def read_source(path: Path, table: Table) -> ParsedSource:
 # control characters other than tab, CR and LF never belong in an export; a cell that starts like a spreadsheet
 # formula is a formula the exporting system wrote instead of its value (and a CSV-injection risk downstream)
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL_CHARS = {chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32), 127)}
 _FORMULA = r"^\s*[=@]\s*([A-Za-z_][A-Za-z0-9_.]*\s*\(|[A-Za-z]{1,3}\$?\d+)"
 
 
@@ -116,7 +117,11 @@ def _reject_garbage_cells(name: str, keys: list[str], records: pa.Table, shape_e
                     good_numbers = [n for n in range(1, records.num_rows + len(shape_errors) + 1)
                                     if n not in shape_errors]
                 value = column[index].as_py()
-                raise SourceError(name, f"单元格含{what}: {value[:40]!r}; re-export the file",
+                # the value is not quoted: the reason goes to the ledger (ops/, outside the restricted zone) and
+                # the cell may be an identifier
+                detail = (f"U+{ord(next(c for c in value if c in _CONTROL_CHARS)):04X}" if pattern == _CONTROL
+                          else f"starts with {value.lstrip()[:1]!r}, {len(value)} characters")
+                raise SourceError(name, f"单元格含{what} ({detail}); the value is not quoted here; re-export the file",
                                   row=good_numbers[index], column=key)
 
 
