@@ -41,6 +41,7 @@ def _path_in(exc: BaseException | str) -> str | None:
             if name:
                 return str(name)
         for m in _PATH.findall(str(e)):
+            m = "/" + m.lstrip("/")  # file:///abs/path as delta-rs and DuckDB write it
             if m.startswith(home):
                 return m
     return None

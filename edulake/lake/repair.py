@@ -13,6 +13,9 @@ deleted by the repair. Reprocessing goes through the ordinary pipeline steps (ea
 ledger entries of the batches concerned are put back to the status before the damaged zone, and the steps
 from that zone on run again. A batch rejected by a batch-level rule is only re-judged when the quarantine
 that holds its rows is rebuilt.
+
+Run it with no ingest or build under way: it moves tables aside without taking the lake's lock (its own
+reprocessing takes the feed locks as every lake step does, and a lock cannot be held around them).
 """
 
 from __future__ import annotations

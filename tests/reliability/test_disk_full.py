@@ -66,6 +66,7 @@ def clear_message(run: subprocess.CompletedProcess, home: Path) -> str:
 
 
 CASES: list[dict] = []
+SECONDS = [0.0]  # both tests' time: they record one section
 
 
 @pytest.mark.slow
@@ -96,7 +97,8 @@ def test_an_ingest_that_fills_the_disk_fails_clearly_and_converges(tmpfs, fault_
                       f"({int(need * share) // 1024} KiB of {need // 1024} KiB)", "outcome": "exit 1, clear message; "
                       "after freeing space the rerun converged", "message": message, "rows_lost": lost})
         shutil.rmtree(home)
-    support.record("disk_full", cases=list(CASES), test_seconds=round(time.monotonic() - started, 1))
+    SECONDS[0] += time.monotonic() - started
+    support.record("disk_full", cases=list(CASES), test_seconds=round(SECONDS[0], 1))
 
 
 @pytest.mark.slow
@@ -122,6 +124,7 @@ def test_a_build_that_fills_the_disk_keeps_the_published_warehouse(tmpfs, full_h
     assert warehouse_contents(p.warehouse) == want
     CASES.append({"case": "`edulake build` again once space is freed", "outcome": "published, same tables and rows",
                   "message": ""})
-    support.record("disk_full", cases=list(CASES), test_seconds=round(time.monotonic() - started, 1),
+    SECONDS[0] += time.monotonic() - started
+    support.record("disk_full", cases=list(CASES), test_seconds=round(SECONDS[0], 1),
                    note="EDULAKE_HOME on a 320 MiB tmpfs mounted by the test; a preallocated filler file leaves "
                         "the stated free space.")

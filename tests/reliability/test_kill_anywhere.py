@@ -12,7 +12,8 @@ run's and every batch reconciles. Every second episode kills the rerun as well (
 The build is killed the same way at seeded moments of its measured duration: the published warehouse must be
 the previous good one byte for byte, and the rerun publishes a warehouse with the same tables and rows.
 
-CI: EDULAKE_FAULT_EPISODES (default 20, 10 of them with a second kill: 30 ingest kills) and
+CI: EDULAKE_FAULT_KILLS (default 30 kills that land while the run is under way: about 20 episodes, every second
+one with a second kill; a moment drawn after the run already ended is drawn again) and
 EDULAKE_FAULT_BUILD_KILLS (default 2; each later kill hits the rerun of the one before, then one rerun). GX is off in these children (EDULAKE_GX=0: it only reads).
 """
 
@@ -34,7 +35,8 @@ from edulake import settings
 
 FEEDS = ("enrollment", "health", "exam", "facility")
 STAGES = {"landing": "落地 ", "bronze": "bronze/", "silver": "silver/"}
-EPISODES = int(os.environ.get("EDULAKE_FAULT_EPISODES", 20))
+TARGET_KILLS = int(os.environ.get("EDULAKE_FAULT_KILLS", 30))  # kills that land while the run is under way
+EPISODES = (2 * TARGET_KILLS) // 3  # with every second episode killing twice
 DOUBLE_EVERY = 2  # every 2nd episode also kills the rerun
 BUILD_KILLS = int(os.environ.get("EDULAKE_FAULT_BUILD_KILLS", 2))
 SEED = int(os.environ.get("EDULAKE_FAULT_SEED", 20261130))
@@ -114,7 +116,10 @@ def test_ingest_killed_anywhere_converges(uninterrupted, tmp_path):
     started = time.monotonic()
     rng = random.Random(SEED)
     kills, episodes, converged, lost_total, extra_total = [], 0, 0, 0, 0
-    for i in range(EPISODES):
+    missed = 0
+    i = 0
+    while sum(k["killed"] for k in kills) < TARGET_KILLS:
+        assert i < 3 * EPISODES, f"only {sum(k['killed'] for k in kills)} of {len(kills)} kills landed"
         feed = FEEDS[i % len(FEEDS)]
         ref = uninterrupted[feed]
         home = support.copy_home(ref["before"], tmp_path / "home")
@@ -123,6 +128,11 @@ def test_ingest_killed_anywhere_converges(uninterrupted, tmp_path):
         if i % DOUBLE_EVERY == DOUBLE_EVERY - 1:  # a crash during recovery
             shots.append(kill_once(home, feed, ref["windows"], rng))
             assert_readers_see_whole_tables(home, feed)
+        i += 1
+        if not any(s["killed"] for s in shots):  # the run ended before the moment drawn (timing on a busy
+            missed += len(shots)                # machine): nothing to recover from, draw again
+            shutil.rmtree(home)
+            continue
         rerun = support.cli(home, "ingest", feed)
         got = support.snapshot(home)
         lost, extra = support.rows_lost(ref["snapshot"], got)
@@ -144,14 +154,15 @@ def test_ingest_killed_anywhere_converges(uninterrupted, tmp_path):
             s["converged"] = True
         shutil.rmtree(home)
     landed = [k for k in kills if k["killed"]]
-    support.record("kill_ingest", episodes=episodes, converged=converged, kills=len(kills), kills_landed=len(landed),
+    support.record("kill_ingest", episodes=episodes, converged=converged, kills=len(kills) + missed,
+                   kills_landed=len(landed), missed=missed,
                    rows_lost=lost_total, rows_extra=extra_total,
                    by_stage={s: sum(1 for k in landed if k["reached"] == s) for s in ("startup", *STAGES)},
                    by_feed={f: sum(1 for k in landed if k["feed"] == f) for f in FEEDS},
                    seed=SEED, scale=support.SCALE, double_every=DOUBLE_EVERY,
                    seconds={f: round(v["seconds"], 2) for f, v in uninterrupted.items()},
                    test_seconds=round(time.monotonic() - started, 1))
-    assert len(landed) >= 0.9 * len(kills)  # nearly every kill landed while the run was under way
+    assert len(landed) >= TARGET_KILLS
     assert {k["reached"] for k in landed} >= {"landing", "bronze", "silver"}
     assert lost_total == 0 and extra_total == 0
 
@@ -162,6 +173,7 @@ def test_named_crash_points_converge(uninterrupted, tmp_path):
     `landing_before_rename` leaves a landing folder half-made: it must never be taken for a batch."""
     from edulake.lake import faults
 
+    started = time.monotonic()
     feed = "exam"
     ref = uninterrupted[feed]
     home = support.copy_home(ref["before"], tmp_path / "home")
@@ -174,7 +186,8 @@ def test_named_crash_points_converge(uninterrupted, tmp_path):
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert support.snapshot(home) == ref["snapshot"]
     assert not list((settings.Paths(home).landing / feed).glob(".tmp-*"))
-    support.record("kill_named", points=list(points), kills=len(points), converged=1)
+    support.record("kill_named", points=list(points), kills=len(points), converged=1,
+                   test_seconds=round(time.monotonic() - started, 1))
 
 
 def sha256(path: Path) -> str:
