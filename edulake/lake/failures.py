@@ -5,6 +5,7 @@ returns None for anything else (which then surfaces as it is: a bug)."""
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -45,6 +46,21 @@ def _path_in(exc: BaseException | str) -> str | None:
             if m.startswith(home):
                 return m
     return None
+
+
+@contextlib.contextmanager
+def writing(path):
+    """Name `path` in a disk-full error raised inside (Arrow's and delta-rs's errors often name no file)."""
+    try:
+        yield
+    except OSError as e:
+        if is_disk_full(e) and not (getattr(e, "filename", None) or getattr(e, "filename2", None)):
+            raise OSError(errno.ENOSPC, f"No space left on device: {e}", str(path)) from e
+        raise
+    except Exception as e:
+        if is_disk_full(e) and _path_in(e) is None:
+            raise OSError(errno.ENOSPC, f"No space left on device: {str(e).splitlines()[0][:300]}", str(path)) from e
+        raise
 
 
 def disk_full_message(exc: BaseException | str) -> str:

@@ -24,6 +24,7 @@ from edulake import settings, standard
 from edulake.files import sha256_of
 from edulake.lake import faults
 from edulake.lake.errors import SourceError
+from edulake.lake.failures import writing
 from edulake.lake.sources import read_source, table_for
 
 MANIFEST = "_manifest.json"
@@ -141,6 +142,17 @@ def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
     final = batch.folder
     tmp = final.with_name(f".tmp-{batch_id}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with writing(tmp):
+            return _write_landed(path, tmp, final, batch, sha, parsed, table)
+    except OSError:  # e.g. a full disk: give the space back now (a kill leaves it to the next landing)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_landed(path: Path, tmp: Path, final: Path, batch: LandedBatch, sha: str, parsed,
+                  table) -> tuple[LandedBatch, bool]:
+    batch_id = batch.batch_id
     tmp.mkdir(parents=True)
     shutil.copy2(path, tmp / path.name)
     if sha256_of(tmp / path.name) != sha:
