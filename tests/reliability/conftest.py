@@ -14,8 +14,22 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _support as support  # noqa: E402
 
+_STARTED = [time.monotonic()]
+
+
+def pytest_sessionstart(session):
+    _STARTED[0] = time.monotonic()
+
 
 def pytest_sessionfinish(session, exitstatus):
+    import resource
+
+    ours = [i for i in session.items if "tests/reliability/" in str(i.path)]
+    if support._recorded and len(ours) == len(session.items):  # a session of this suite alone: its cost
+        cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+                  for f in ("ru_utime", "ru_stime"))
+        support.record("session", tests=len(ours), failed=session.testsfailed, wall_seconds=round(
+            time.monotonic() - _STARTED[0]), cpu_seconds=round(cpu))
     if support.flush():
         import render
 

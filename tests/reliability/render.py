@@ -140,7 +140,8 @@ def render(results: dict) -> str:
         for p in a["cases"]:
             out.append(f"| {p['probe']} | {p['target']} | {p['answer']} |")
         out.append("")
-    cost = {key: sec["test_seconds"] for key, sec in results.items() if isinstance(sec, dict) and "test_seconds" in sec}
+    cost = {key: sec["test_seconds"] for key, sec in results.items()
+            if isinstance(sec, dict) and sec.get("test_seconds") is not None}
     if cost:
         out.append("## Cost in CI\n")
         out.append("| tests | seconds |")
@@ -150,6 +151,13 @@ def render(results: dict) -> str:
         out.append(f"| **all** (plus ~{COMMON_SETUP} s of shared set-up: sources, reference data, one ingest and "
                    f"build) | **{round(sum(cost.values()))}** |")
         out.append("")
+        sess = results.get("session")
+        if sess:
+            out.append(f"The last session that ran only this suite ({sess['tests']} tests, {sess['failed']} failed, "
+                       f"{_when(sess)}) took **{sess['wall_seconds'] // 60} min {sess['wall_seconds'] % 60} s** wall "
+                       f"and **{sess['cpu_seconds'] / 60:.1f} CPU-minutes** (pytest and its children, user + system): "
+                       "the CPU time is the better estimate of a quiet runner's wall time, since the suite runs one "
+                       "process at a time.\n")
         out.append(COST_NOTE)
     out.append(OUTRO)
     return "\n".join(out)
