@@ -25,7 +25,8 @@ def pytest_sessionfinish(session, exitstatus):
     import resource
 
     ours = [i for i in session.items if "tests/reliability/" in str(i.path)]
-    if support._recorded and len(ours) == len(session.items):  # a session of this suite alone: its cost
+    whole = all(Path(a).resolve() == Path(__file__).resolve().parent for a in session.config.args)
+    if support._recorded and whole and len(ours) == len(session.items):  # the whole suite alone: its cost
         cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
                   for f in ("ru_utime", "ru_stime"))
         support.record("session", tests=len(ours), failed=session.testsfailed, wall_seconds=round(

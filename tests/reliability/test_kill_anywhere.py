@@ -212,12 +212,18 @@ def test_build_killed_anywhere_keeps_the_published_warehouse(full_home, tmp_path
     published = settings.Paths(home).warehouse
     good, good_contents = sha256(published), warehouse_contents(published)
     duration = support.TIMINGS["build"]  # the fixture's uninterrupted build of this home
-    kills = []
-    for _ in range(BUILD_KILLS):
+    kills, missed = [], 0
+    while len(kills) < BUILD_KILLS:
+        assert missed < 3 * BUILD_KILLS, "the builds kept ending before the moments drawn"
         at = rng.uniform(0.05, 0.95) * duration
         child = support.Child.start(home, "build")
         time.sleep(at)
         rc = child.kill()
+        if rc != -9:  # the build ended before the moment drawn (a busy machine): draw again
+            assert rc == 0, child.text[-3000:]
+            missed += 1
+            good, good_contents = sha256(published), warehouse_contents(published)
+            continue
         now = sha256(published)
         kills.append({"at_s": round(at, 2), "killed": rc == -9, "published_kept": now == good})
         if now != good:  # killed after the rename: then it is the new build, whole
@@ -228,7 +234,7 @@ def test_build_killed_anywhere_keeps_the_published_warehouse(full_home, tmp_path
     converged = warehouse_contents(published) == good_contents
     support.record("kill_build", kills=len(kills), kills_landed=sum(k["killed"] for k in kills),
                    published_intact=sum(1 for k in kills if k["published_kept"]), converged=int(converged),
-                   build_seconds=round(duration, 1), seed=SEED + 1,
+                   build_seconds=round(duration, 1), seed=SEED + 1, missed=missed,
                    test_seconds=round(time.monotonic() - started, 1))
     assert converged
     assert all(k["killed"] for k in kills)
