@@ -16,6 +16,7 @@ COMMANDS = {
     "generate": ("edulake.generate.cli:generate", "生成北京市模拟源数据"),
     "run": ("edulake.commands.run:run", "端到端运行整条流水线"),
     "ingest": ("edulake.commands.ingest:ingest", "接入数据：收件箱 -> landing -> bronze -> silver"),
+    "repair": ("edulake.commands.repair:repair", "检查并修复损坏的数据湖表与数仓（Delta 日志、数据文件、edulake.duckdb）"),
     # each further command lives in its own module, owned by the part of the platform it serves
     "quality": ("edulake.quality.cli:quality", "数据质量：由数据标准生成 GX 校验套件、查看结果"),
     "build": ("edulake.warehouse.cli:build", "构建全息教育数据库（dbt build）并发布数仓"),

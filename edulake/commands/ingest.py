@@ -23,7 +23,7 @@ def ingest(feed: str | None, files: tuple[str, ...], all_feeds: bool, step: str,
 
     Exits non-zero, naming file, row and column, when a file or batch is rejected.
     """
-    from edulake.lake import engines, pipeline
+    from edulake.lake import engines, failures, pipeline
     from edulake.lake.jobs import run_step
     from edulake.lake.locks import FeedBusy
 
@@ -48,6 +48,11 @@ def ingest(feed: str | None, files: tuple[str, ...], all_feeds: bool, step: str,
                 result = run_step(step, name, list(files) or None, lake_engine, on_event)
             except FeedBusy as e:
                 raise click.ClickException(str(e)) from None
+            except Exception as e:  # a full disk, a damaged table: say which and what to do
+                message = failures.explain(e)
+                if message is None:
+                    raise
+                raise click.ClickException(message) from None
             errors += result.errors
             moved += result.entries
             warnings += result.warnings

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 
-POINTS = ("after_landing", "after_bronze", "after_quarantine", "before_silver_merge", "after_silver_merge")
+POINTS = ("landing_before_rename", "after_landing", "after_bronze", "after_quarantine", "before_silver_merge", "after_silver_merge")
 
 
 def crash_point(name: str) -> None:

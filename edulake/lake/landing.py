@@ -22,7 +22,9 @@ import pyarrow.parquet as pq
 
 from edulake import settings, standard
 from edulake.files import sha256_of
+from edulake.lake import faults
 from edulake.lake.errors import SourceError
+from edulake.lake.failures import writing
 from edulake.lake.sources import read_source, table_for
 
 MANIFEST = "_manifest.json"
@@ -102,16 +104,32 @@ def landed_batches(feed: str) -> list[LandedBatch]:
     folder = settings.paths().landing / feed
     if not folder.is_dir():
         return []
-    found = [read_manifest(p) for p in folder.iterdir() if (p / MANIFEST).exists()]
+    # a batch folder is renamed into place whole; `.tmp-*` folders are landings a killed run left unfinished
+    found = [read_manifest(p) for p in folder.iterdir() if not p.name.startswith(".") and (p / MANIFEST).exists()]
     # landing takes inbox files in name order, so within one second the name keeps that order: two runs of
     # the same files give the same batch order (the newest batch wins a MERGE)
     return sorted(found, key=lambda b: (b.landed_at, b.source_file, b.batch_id))
+
+
+def remove_unfinished(feed: str) -> list[Path]:
+    """Delete the `.tmp-*` folders of landings a killed run left behind (call with the feed's lock held:
+    no other landing of the feed is under way)."""
+    folder = settings.paths().landing / feed
+    stale = sorted(folder.glob(".tmp-*")) if folder.is_dir() else []
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return stale
 
 
 def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
     """Land one inbox file. Returns (batch, newly_landed); an already-landed checksum is a no-op."""
     feed = standard.load().feed(feed_name)
     path = resolve_inbox_file(feed_name, path)
+    from edulake.lake.sources import MAX_FILE_BYTES
+
+    if path.stat().st_size > MAX_FILE_BYTES:  # before reading a byte of it (read_source says the same)
+        raise SourceError(path.name, f"文件过大 (file of {path.stat().st_size:,} bytes exceeds the per-file limit "
+                                     f"of {MAX_FILE_BYTES:,} bytes, EDULAKE_MAX_FILE_BYTES); deliver it split")
     sha = sha256_of(path)
     batch_id = batch_id_for(feed_name, sha)
     existing = landed_batch(feed_name, batch_id)
@@ -124,6 +142,17 @@ def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
     final = batch.folder
     tmp = final.with_name(f".tmp-{batch_id}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        with writing(tmp):
+            return _write_landed(path, tmp, final, batch, sha, parsed, table)
+    except OSError:  # e.g. a full disk: give the space back now (a kill leaves it to the next landing)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _write_landed(path: Path, tmp: Path, final: Path, batch: LandedBatch, sha: str, parsed,
+                  table) -> tuple[LandedBatch, bool]:
+    batch_id = batch.batch_id
     tmp.mkdir(parents=True)
     shutil.copy2(path, tmp / path.name)
     if sha256_of(tmp / path.name) != sha:
@@ -136,6 +165,7 @@ def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
         rows = rows.append_column(column, pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32)))
     pq.write_table(rows, tmp / ROWS)
     (tmp / MANIFEST).write_text(json.dumps(asdict(batch), ensure_ascii=False, indent=1), encoding="utf-8")
+    faults.crash_point("landing_before_rename")
     try:
         tmp.rename(final)
     except OSError:  # landed concurrently by another run: theirs is identical

@@ -30,6 +30,7 @@ from edulake.lake.landing import (
     land,
     landed_batches,
     now,
+    remove_unfinished,
     resolve_inbox_file,
     sha256_of,
 )
@@ -84,6 +85,7 @@ def run_landing(engine, feed: str, files: list[str | Path] | None = None,
 
 
 def _land_files(feed: str, files, on_event: Events, result: FeedResult, record_landed: bool) -> None:
+    remove_unfinished(feed)
     known = ledger.statuses(feed)
     new_entries, rejected = [], []
     for name in (files if files is not None else inbox_files(feed)):
@@ -114,7 +116,7 @@ def encoding_warning(batch: LandedBatch) -> str | None:
     """A file read in another encoding than its table declares (a GBK export saved as UTF-8): accepted,
     since strict decoding proved the text, but the source system's export setting has changed."""
     declared = standard.load().table(batch.table).encoding
-    if not batch.encoding or not declared or batch.encoding.replace("-sig", "") == declared.lower():
+    if not batch.encoding or not declared or batch.encoding.replace("-sig", "") == declared.lower().replace("-sig", ""):
         return None
     if declared.lower() in ("gbk", "gb2312", "gb18030") and batch.encoding == "gb18030":
         return None

@@ -12,6 +12,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import fnmatch
+import os
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +58,21 @@ def canonical_header(name: str) -> str:
     return unicodedata.normalize("NFKC", name).strip()
 
 
+# Limits that keep a hostile or broken file from taking the machine down (each raises a clear SourceError).
+MAX_FILE_BYTES = int(os.environ.get("EDULAKE_MAX_FILE_BYTES", 1 << 30))  # a file is read whole: split bigger deliveries
+MAX_UNPACKED_BYTES = int(os.environ.get("EDULAKE_MAX_UNPACKED_BYTES", 1 << 30))  # an XLSX's members, unpacked
+MAX_CELLS = int(os.environ.get("EDULAKE_MAX_CELLS", 50_000_000))  # an XLSX sheet's used range
+ZIP_BOMB_RATIO = 200  # members this compressible and over 64 MiB are not spreadsheets
+MAX_COLUMNS = 1000  # the widest table has a few dozen
+
+
 def read_source(path: Path, table: Table) -> ParsedSource:
     """Parse `path` as a delivery of `table`; raise SourceError if it is not one."""
     name = path.name
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise SourceError(name, f"文件过大 (file of {size:,} bytes exceeds the per-file limit of {MAX_FILE_BYTES:,} "
+                                f"bytes, EDULAKE_MAX_FILE_BYTES); deliver it split into smaller files")
     data = path.read_bytes()
     _reject_unreadable(name, data)
     fmt = EXTENSION_FORMATS.get(path.suffix.lower())
@@ -74,8 +88,41 @@ def read_source(path: Path, table: Table) -> ParsedSource:
     keys = _match_header(name, header, table)
     if records.num_rows + len(shape_errors) == 0:
         raise SourceError(name, "只有表头，没有数据行 (header only, no data rows)")
+    _reject_garbage_cells(name, keys, records, shape_errors)
     rows = _to_raw_rows(header, keys, records, shape_errors)
     return ParsedSource(path, table, fmt, encoding, tuple(header), rows)
+
+
+# control characters other than tab, CR and LF never belong in an export; a cell that starts like a spreadsheet
+# formula is a formula the exporting system wrote instead of its value (and a CSV-injection risk downstream)
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL_CHARS = {chr(c) for c in (*range(0, 9), 11, 12, *range(14, 32), 127)}
+_FORMULA = r"^\s*[=@]\s*([A-Za-z_][A-Za-z0-9_.]*\s*\(|[A-Za-z]{1,3}\$?\d+)"
+
+
+def _reject_garbage_cells(name: str, keys: list[str], records: pa.Table, shape_errors: dict[int, list[str]]) -> None:
+    """Refuse the file at the first cell holding a control character or a spreadsheet formula, naming its row
+    and column (the row number counts data rows from 1, as quarantine does)."""
+    import pyarrow.compute as pc
+
+    good_numbers = None
+    for i, key in enumerate(keys):
+        column = records.column(i)
+        for pattern, what in ((_CONTROL, "控制字符 (a control character)"), (_FORMULA, "公式 (a spreadsheet formula, "
+                                                                                        "not a value)")):
+            hits = pc.match_substring_regex(column, pattern)
+            if pc.any(hits).as_py():
+                index = pc.index(hits, True).as_py()
+                if good_numbers is None:
+                    good_numbers = [n for n in range(1, records.num_rows + len(shape_errors) + 1)
+                                    if n not in shape_errors]
+                value = column[index].as_py()
+                # the value is not quoted: the reason goes to the ledger (ops/, outside the restricted zone) and
+                # the cell may be an identifier
+                detail = (f"U+{ord(next(c for c in value if c in _CONTROL_CHARS)):04X}" if pattern == _CONTROL
+                          else f"starts with {value.lstrip()[:1]!r}, {len(value)} characters")
+                raise SourceError(name, f"单元格含{what} ({detail}); the value is not quoted here; re-export the file",
+                                  row=good_numbers[index], column=key)
 
 
 def _reject_unreadable(name: str, data: bytes) -> None:
@@ -91,12 +138,17 @@ def _decode(name: str, data: bytes, declared: str) -> tuple[str, str]:
     """Decode strictly. GBK feeds that arrive as UTF-8 are read as UTF-8: valid UTF-8 with
     non-ASCII text is never what a GBK export looks like, whereas the reverse guess is unsafe."""
     declared = declared.lower()
+    for bom, what in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+                      (b"\xfe\xff", "UTF-16")):
+        if data.startswith(bom):
+            raise SourceError(name, f"文件为 {what} 编码 (the file is {what} with a byte-order mark; {declared} is "
+                                    f"expected): re-export as {declared.upper()} or UTF-8")
     if declared in ("gbk", "gb2312", "gb18030"):
         if not data.isascii():
             try:
                 return data.decode("utf-8-sig"), "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
             except UnicodeDecodeError:
-                pass
+                _reject_mixed_utf8(name, data)
         codec = "gb18030"  # superset of GBK: rare name characters exported by newer systems decode too
     else:
         codec = declared
@@ -109,16 +161,43 @@ def _decode(name: str, data: bytes, declared: str) -> tuple[str, str]:
                                 f"line {line}: bytes {bad}", row=line - 1 if line > 1 else None) from None
 
 
+def _reject_mixed_utf8(name: str, data: bytes) -> None:
+    """A GBK file with UTF-8 lines (two exports pasted together) decodes as GB18030 without error, as
+    mojibake: refuse it, naming the first UTF-8 line. GBK text is almost never valid UTF-8."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        raise SourceError(name, f"编码混杂 (mixed encodings: line {number} is UTF-8, the rest is not; the file "
+                                f"decodes as neither): re-export the whole file in one encoding",
+                          row=number - 1 if number > 1 else None)
+
+
 def _parse_csv(name: str, text: str) -> tuple[list[str], pa.Table, dict[int, list[str]]]:
+    if "\n" not in text and "\r" in text.rstrip("\r"):
+        raise SourceError(name, "行尾只有 CR (lines end in CR alone, as old Mac exports do): re-export with CRLF or "
+                                "LF line ends", row=None)
     first, sep, rest = text.partition("\n")
-    header = next(csv.reader([first.rstrip("\r")]), [])
+    try:
+        header = next(csv.reader([first.rstrip("\r")]), [])
+    except csv.Error as e:
+        raise SourceError(name, f"表头无法解析 (cannot parse the header line: {e})") from None
+    if len(header) > MAX_COLUMNS:
+        raise SourceError(name, f"表头列数过多 (the header has {len(header):,} columns; no table has more than "
+                                f"{MAX_COLUMNS})")
     if not sep or not rest.strip():
         return header, pa.table({f"c{i}": pa.array([], pa.string()) for i in range(len(header))}), {}
     shape_errors: dict[int, list[str]] = {}
 
     def on_invalid(row) -> str:
         # number is the 1-based record number within `rest`, i.e. the data row number
-        shape_errors[row.number] = next(csv.reader([row.text]), [])
+        try:
+            shape_errors[row.number] = next(csv.reader([row.text]), [])
+        except csv.Error:  # a stray CR or quote inside: keep the line whole as one field
+            shape_errors[row.number] = [row.text]
         return "skip"
 
     names = [f"c{i}" for i in range(len(header))]
@@ -156,11 +235,18 @@ def _xlsx_rows(name: str, path: Path, data: bytes) -> list[list]:
     if not data.startswith(b"PK\x03\x04"):
         kind = "an old binary .xls" if data.startswith(b"\xd0\xcf\x11\xe0") else "not a ZIP container"
         raise SourceError(name, f"不是有效的 XLSX 文件 (not a valid XLSX: {kind})")
+    _reject_zip_bomb(name, path)
     try:
         from python_calamine import CalamineWorkbook
 
         wb = CalamineWorkbook.from_path(str(path))
-        return wb.get_sheet_by_index(0).to_python(skip_empty_area=False)
+        sheet = wb.get_sheet_by_index(0)
+        if sheet.height * sheet.width > MAX_CELLS or sheet.width > MAX_COLUMNS:
+            raise SourceError(name, f"工作表范围过大 (the first sheet spans {sheet.height:,} rows × {sheet.width:,} "
+                                    f"columns; at most {MAX_CELLS:,} cells and {MAX_COLUMNS} columns are read)")
+        return sheet.to_python(skip_empty_area=False)
+    except SourceError:
+        raise
     except Exception as calamine_error:  # noqa: BLE001 - fall back to openpyxl before giving up
         try:
             import openpyxl
@@ -176,6 +262,61 @@ def _row_text(row: list) -> list[str]:
     whole parse of the sheet (measured: 3 M cells, 7 s of a 0.1-scale landing)."""
     return [v if (t := type(v)) is str else
             ((str(int(v)) if v.is_integer() else repr(v)) if t is float else _cell_text(v)) for v in row]
+
+
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
+_ROW_REF = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,7})"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ch - 64)
+    return n
+
+
+def _sheet_extent(zf, member) -> tuple[int, int]:
+    """The largest row and column any cell of a worksheet names, from its XML streamed in chunks: calamine
+    allocates the whole used range when it opens a sheet, so one cell at XFD1048576 would take ~17 G cells
+    (the process aborts) before any check could run."""
+    rows = cols = 0
+    tail = b""
+    with zf.open(member) as f:
+        while chunk := f.read(1 << 20):
+            buf = tail + chunk
+            for m in _ROW_REF.finditer(buf):
+                rows = max(rows, int(m.group(1)))
+            for m in _CELL_REF.finditer(buf):
+                rows = max(rows, int(m.group(2)))
+                cols = max(cols, _column_number(m.group(1)))
+            tail = buf[-512:]
+    return rows, cols
+
+
+def _reject_zip_bomb(name: str, path: Path) -> None:
+    import zipfile
+
+    try:
+        zf = zipfile.ZipFile(path)
+        members = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise SourceError(name, f"XLSX 文件损坏或被截断 (corrupt or truncated XLSX): {e}") from None
+    unpacked = sum(m.file_size for m in members)
+    bomb = [m for m in members if m.file_size > 64 << 20 and m.file_size > ZIP_BOMB_RATIO * max(m.compress_size, 1)]
+    if unpacked > MAX_UNPACKED_BYTES or bomb:
+        what = bomb[0].filename if bomb else f"{len(members)} members"
+        raise SourceError(name, f"疑似压缩炸弹 (zip bomb: {what} unpacks to {unpacked:,} bytes from "
+                                f"{path.stat().st_size:,}; limit {MAX_UNPACKED_BYTES:,} bytes, "
+                                f"EDULAKE_MAX_UNPACKED_BYTES)")
+    for m in members:
+        if m.filename.startswith("xl/worksheets/") and m.filename.endswith(".xml"):
+            try:
+                height, width = _sheet_extent(zf, m)
+            except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+                raise SourceError(name, f"XLSX 文件损坏或被截断 (corrupt or truncated XLSX): {e}") from None
+            if height * width > MAX_CELLS or width > MAX_COLUMNS:
+                raise SourceError(name, f"工作表范围过大 ({m.filename} has a cell at row {height:,}, column "
+                                        f"{width:,}; at most {MAX_CELLS:,} cells and {MAX_COLUMNS} columns are read)")
 
 
 def _parse_xlsx(name: str, path: Path, data: bytes) -> tuple[list[str], pa.Table, dict[int, list[str]]]:
@@ -229,7 +370,8 @@ def _match_header(name: str, header: list[str], table: Table) -> list[str]:
         if missing:
             parts.append(f"缺少列 (missing columns): {', '.join(missing)}")
         if unknown:
-            parts.append(f"未知列 (unknown columns): {', '.join(unknown)}")
+            more = f" … and {len(unknown) - 10} more" if len(unknown) > 10 else ""
+            parts.append(f"未知列 (unknown columns): {', '.join(u[:50] for u in unknown[:10])}{more}")
         raise SourceError(name, "; ".join(parts) + f" — expected the columns of {table.label} ({table.qualified_name})")
     return keys
 

@@ -83,18 +83,24 @@ def _conform(data, schema: pa.Schema):
 def append(path: Path, data, schema: pa.Schema, partition_by: list[str] | None = None) -> None:
     from deltalake import write_deltalake
 
+    from edulake.lake.failures import writing
+
     ensure(path, schema, partition_by)
-    with_retry(lambda: write_deltalake(str(path), _conform(data, schema), mode="append",
-                                       writer_properties=_writer()))
+    with writing(path):
+        with_retry(lambda: write_deltalake(str(path), _conform(data, schema), mode="append",
+                                           writer_properties=_writer()))
 
 
 def replace_where(path: Path, data, schema: pa.Schema, column: str, values: list) -> None:
     """Atomically replace the rows whose `column` is in `values` with `data` (one commit)."""
     from deltalake import write_deltalake
 
+    from edulake.lake.failures import writing
+
     ensure(path, schema)
-    with_retry(lambda: write_deltalake(str(path), _conform(data, schema), mode="overwrite",
-                                       predicate=in_list(column, values), writer_properties=_writer()))
+    with writing(path):
+        with_retry(lambda: write_deltalake(str(path), _conform(data, schema), mode="overwrite",
+                                           predicate=in_list(column, values), writer_properties=_writer()))
 
 
 def holds_rows_in(path: Path, partitions: dict[str, list]) -> bool:
@@ -122,8 +128,11 @@ def merge(path: Path, data: pa.Table, schema: pa.Schema, keys: list[str], update
     for p, values in touched.items():
         if values:
             on.append(in_list(f"t.`{p}`", values))
+    from edulake.lake.failures import writing
+
     if not holds_rows_in(path, touched):
-        with_retry(lambda: write_deltalake(str(path), data, mode="append", writer_properties=_writer()))
+        with writing(path):
+            with_retry(lambda: write_deltalake(str(path), data, mode="append", writer_properties=_writer()))
         return
 
     def run() -> None:
@@ -135,7 +144,8 @@ def merge(path: Path, data: pa.Table, schema: pa.Schema, keys: list[str], update
             builder = builder.when_matched_update_all(predicate=update_condition)
         builder.when_not_matched_insert_all().execute()
 
-    with_retry(run)
+    with writing(path):
+        with_retry(run)
 
 
 def query(path: Path, sql: str, name: str = "t") -> list[dict]:

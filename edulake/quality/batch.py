@@ -39,7 +39,9 @@ def needs_districts(table: Table) -> bool:
 def stats_sql(table: Table, source: str = "typed") -> str:
     """Per batch: rows, the file, the columns missing from it; with every_district_delivered the
     (school year, district) pairs it delivered (one row per pair)."""
-    missing = ", ".join(f"bool_or(NOT map_contains(_raw, {lit(c)})) AS {_missing_col(i)}"
+    # a misshapen row (fewer fields than the header) lacks columns on its own: it goes to quarantine as row_shape
+    # and must not make the whole batch look as if the file lacked them
+    missing = ", ".join(f"bool_or(_shape_error IS NULL AND NOT map_contains(_raw, {lit(c)})) AS {_missing_col(i)}"
                         for i, c in enumerate(table.columns))
     sql = (f"SELECT _batch_id, count(*) AS rows, min(_source_file) AS source_file, {missing} "
            f"FROM {source} GROUP BY _batch_id")

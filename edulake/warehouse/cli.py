@@ -54,6 +54,13 @@ def build(select, exclude, target, full_refresh, docs, codegen, as_json):
                                on_event=on_event, quiet=True)
     except BuildError as e:
         raise click.ClickException(str(e)) from None
+    except Exception as e:  # a full disk, a damaged table: say which and what to do
+        from edulake.lake import failures
+
+        message = failures.explain(e)
+        if message is None:
+            raise
+        raise click.ClickException(message) from None
     summary = result.summary()
     if as_json:
         click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -73,4 +80,21 @@ def build(select, exclude, target, full_refresh, docs, codegen, as_json):
         if result.error:
             console.print(f"[red]{result.error}[/]")
     if not result.success:
+        _explain_failure(console, result)
         raise SystemExit(1)
+
+
+def _explain_failure(console: Console, result) -> None:
+    """A build that failed for a full disk or a damaged silver table says so, naming the path or table."""
+    from edulake.lake import failures, repair
+
+    text = " ".join([result.error] + [n.message for n in result.problems])
+    if failures.is_disk_full(text):
+        console.print(f"[red]{failures.disk_full_message(text)}[/red] The published warehouse was not touched.")
+        return
+    problems = repair.diagnose(lake=True, warehouse=False)
+    for pr in problems:
+        console.print(f"[red]数据湖表损坏 damaged lake table[/red] {pr}")
+    if problems:
+        console.print("Run `edulake repair` (`edulake repair --check` only looks); the published warehouse was "
+                      "not touched.")

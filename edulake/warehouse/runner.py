@@ -84,6 +84,22 @@ def build_lock(p: Paths) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@contextlib.contextmanager
+def _lake_read_lock() -> Iterator[None]:
+    """The lake's lock, exclusive: no ingest commits while dbt reads silver (see edulake.lake.locks)."""
+    from edulake.lake.locks import FeedBusy, lake_lock
+
+    try:
+        lock = lake_lock(exclusive=True)
+        lock.__enter__()
+    except FeedBusy as e:
+        raise BuildError(str(e)) from None
+    try:
+        yield
+    finally:
+        lock.__exit__(None, None, None)
+
+
 def builder_state(p: Paths) -> Path:
     """The last green build, whole (never read by readers)."""
     return p.warehouse_dir / "builder_state.duckdb"
@@ -182,14 +198,17 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
     if not (p.silver).exists():
         raise BuildError(f"no silver zone at {p.silver}: ingest first (edulake ingest)")
     started = time.monotonic()
-    with build_lock(p):
+    with build_lock(p), _lake_read_lock():
         if target != "duckdb":
             return _build_other(p, select, exclude, target, full_refresh, docs, on_event, started, threads, quiet)
+        for leftover in p.warehouse_dir.glob(".edulake.build-*"):  # of a build that was killed (we hold the lock)
+            leftover.unlink(missing_ok=True)
         run_id = uuid.uuid4().hex[:12]
         fresh = p.warehouse_dir / f".edulake.build-{run_id}.duckdb"
         state = builder_state(p)
         base = state if state.exists() else p.warehouse  # the published file alone still has the history
         if base.exists():
+            _check_base(base)
             shutil.copy2(base, fresh)  # neither the state nor the published file is touched
         profiles_dir = profiles.write(p, fresh, threads)
         packages.install()
@@ -253,6 +272,15 @@ def _lineage_end(parent: dict | None, p: Paths, target: str, database: Path | No
         store.load()
     except Exception as e:  # noqa: BLE001
         log.warning("血缘事件未写出 (dbt lineage not written): %s", e)
+
+
+def _check_base(base: Path) -> None:
+    """The file a build starts from must read whole: a damaged one is named, with the command that repairs it."""
+    from edulake.lake import repair
+
+    problem = repair.check_warehouse_file(base, str(base.relative_to(base.parent.parent)))
+    if problem is not None:
+        raise BuildError(f"{problem.detail}; `edulake repair` moves it aside and rebuilds the warehouse")
 
 
 def _build_other(p, select, exclude, target, full_refresh, docs, on_event, started, threads, quiet) -> BuildResult:

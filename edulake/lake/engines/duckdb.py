@@ -78,18 +78,27 @@ class DuckDBEngine:
     # --- writes -----------------------------------------------------------------------------------
     def bronze_append(self, path: Path, files: list[Path], batch_ids: list[str], schema: pa.Schema) -> None:
         """Landed rows (rows.parquet) -> bronze: these batches' rows replaced in one commit, streamed."""
-        listed = ", ".join(f"'{_quote(f)}'" for f in files)
-        cols = ", ".join(f'"{n}"' for n in schema.names if n != "_ingested_at")
-        reader = self.con.sql(f"SELECT {cols}, current_timestamp AS _ingested_at FROM read_parquet([{listed}])"
-                              ).to_arrow_reader(1 << 17)
-        tables.replace_where(path, reader, schema, "_batch_id", batch_ids)
+        from edulake.lake.failures import writing
+
+        with writing(path):
+            listed = ", ".join(f"'{_quote(f)}'" for f in files)
+            cols = ", ".join(f'"{n}"' for n in schema.names if n != "_ingested_at")
+            reader = self.con.sql(f"SELECT {cols}, current_timestamp AS _ingested_at FROM read_parquet([{listed}])"
+                                  ).to_arrow_reader(1 << 17)
+            tables.replace_where(path, reader, schema, "_batch_id", batch_ids)
 
     def replace_batches(self, path: Path, sql: str, schema: pa.Schema, column: str, batch_ids: list[str]) -> None:
-        tables.replace_where(path, self.arrow(sql), schema, column, batch_ids)
+        from edulake.lake.failures import writing
+
+        with writing(path):
+            tables.replace_where(path, self.arrow(sql), schema, column, batch_ids)
 
     def merge(self, path: Path, sql: str, schema: pa.Schema, keys: list[str], update_condition: str | None = None,
               update_set: dict[str, str] | None = None, partition_by: list[str] | None = None) -> None:
-        tables.merge(path, self.arrow(sql), schema, keys, update_condition, update_set, partition_by)
+        from edulake.lake.failures import writing
+
+        with writing(path):
+            tables.merge(path, self.arrow(sql), schema, keys, update_condition, update_set, partition_by)
 
     def ensure(self, path: Path, schema: pa.Schema, partition_by: list[str] | None = None) -> None:
         tables.ensure(path, schema, partition_by)

@@ -1,0 +1,162 @@
+"""Support for the fault-and-abuse suite: child processes of the real `edulake` command with their event
+lines timed, lake snapshots and checks, and the results file docs/reliability.md is rendered from.
+
+Every fault is injected into a real process (SIGKILL, a full file system, a damaged file, a concurrent
+writer); nothing is mocked."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from edulake import settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
+import _lake_support as lake_support  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+RESULTS = REPO / "docs" / "reliability.json"
+KEY = "test-key-not-secret-" + "0" * 44
+# the seed and scale of the sources every fault test starts from (one school year, tiny)
+SCALE, SEED, YEARS = 0.0005, 3, (2025, 2025)
+TIMINGS: dict[str, float] = {}  # measured uninterrupted runs (the build's, by the full_home fixture)
+
+
+def env(home: Path, **extra: str) -> dict[str, str]:
+    e = dict(os.environ)
+    for k in ("EDULAKE_CRASH_AT",):
+        e.pop(k, None)
+    e.update({"EDULAKE_HOME": str(home), "EDULAKE_PSEUDONYM_KEY": os.environ.get("EDULAKE_PSEUDONYM_KEY", KEY),
+              "EDULAKE_GX": "0", "COLUMNS": "400", "PYTHONUNBUFFERED": "1",
+              "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"})
+    e.update(extra)
+    return e
+
+
+def cli(home: Path, *args: str, timeout: float = 600, **extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "edulake.cli", *args], env=env(home, **extra),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@dataclass
+class Child:
+    """An `edulake` child process whose stderr lines are read as they come, with their arrival times."""
+
+    proc: subprocess.Popen
+    started: float
+    lines: list[tuple[float, str]] = field(default_factory=list)
+    reader: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, home: Path, *args: str, **extra: str) -> Child:
+        proc = subprocess.Popen([sys.executable, "-m", "edulake.cli", *args], env=env(home, **extra),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        child = cls(proc, time.monotonic())
+
+        def read() -> None:
+            for line in proc.stderr:
+                child.lines.append((time.monotonic() - child.started, line.rstrip("\n")))
+
+        child.reader = threading.Thread(target=read, daemon=True)
+        child.reader.start()
+        return child
+
+    def wait_for(self, marker: str, timeout: float = 120) -> float | None:
+        """Seconds since start at which a line containing `marker` arrived; None if the process ended first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for t, line in list(self.lines):
+                if marker in line:
+                    return t
+            if self.proc.poll() is not None:
+                self.reader.join(5)
+                hit = [t for t, line in self.lines if marker in line]
+                return hit[0] if hit else None
+            time.sleep(0.005)
+        raise TimeoutError(f"no line with {marker!r} after {timeout} s")
+
+    def kill(self) -> int:
+        """SIGKILL now (if still running); the exit status (-9 when the kill landed)."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+        rc = self.proc.wait(60)
+        self.reader.join(5)
+        return rc
+
+    def finish(self, timeout: float = 600) -> int:
+        rc = self.proc.wait(timeout)
+        self.reader.join(5)
+        return rc
+
+    @property
+    def text(self) -> str:
+        return "\n".join(line for _, line in self.lines)
+
+
+def copy_home(src: Path, dest: Path) -> Path:
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(src, dest, symlinks=True)
+    return dest
+
+
+def snapshot(home: Path, only: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+    return lake_support.snapshot(home, only)
+
+
+def ledger_rows(home: Path, where: str = "TRUE") -> list:
+    return lake_support.read(settings.Paths(home).ops / "batches", where)
+
+
+def readable_tables(home: Path) -> dict[str, int]:
+    """Every Delta table of the lake read whole by DuckDB's delta_scan (what dbt and the tests read with):
+    name -> rows. Raises if any table cannot be read."""
+    out = {}
+    for name, path in lake_support.lake_tables(home).items():
+        out[name] = lake_support.duck().sql(f"SELECT count(*) FROM delta_scan('{path}')").fetchone()[0]
+    return out
+
+
+def rows_lost(reference: dict[str, list], got: dict[str, list], prefixes=("silver/", "restricted/quarantine/",
+                                                                          "restricted/identity")) -> tuple[int, int]:
+    """(rows of the reference missing from `got`, rows in `got` not in the reference), over the zones that
+    hold results."""
+    from collections import Counter
+
+    lost = extra = 0
+    for name in set(reference) | set(got):
+        if not name.startswith(prefixes):
+            continue
+        want, have = Counter(reference.get(name, [])), Counter(got.get(name, []))
+        lost += sum((want - have).values())
+        extra += sum((have - want).values())
+    return lost, extra
+
+
+# --- results: one section per test module, merged into docs/reliability.json, rendered to the doc --------
+
+_recorded: dict[str, dict] = {}
+
+
+def record(section: str, **data) -> None:
+    """Store a section of figures; conftest.py merges them into docs/reliability.json at the session's end
+    and renders docs/reliability.md."""
+    _recorded.setdefault(section, {}).update(data)
+    _recorded[section]["recorded_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def flush() -> bool:
+    if not _recorded:
+        return False
+    merged = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+    merged.update(_recorded)
+    RESULTS.write_text(json.dumps(merged, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return True

@@ -1,0 +1,241 @@
+"""Kill anywhere: `edulake ingest` and `edulake build` are SIGKILLed at seeded random moments (not only at the
+named crash points), then run again; the rerun must converge to an uninterrupted run.
+
+For each feed an uninterrupted run is timed first: the moments its stage lines arrive (落地 = landing,
+`bronze/` = bronze, `silver/` = silver) give each stage's window. A kill picks a feed, a stage and a moment
+inside that stage's measured window (seeded), waits for the stage's line in the child's output, sleeps that
+far into the window and sends SIGKILL. Before the rerun, what a reader sees is checked (every Delta table
+reads whole; a batch the ledger calls bronze has all its rows in bronze, a loaded one all its quarantine rows);
+after it, the lake (every table, load times aside), the ledger and the identity vault equal the uninterrupted
+run's and every batch reconciles. Every second episode kills the rerun as well (a crash during recovery).
+
+The build is killed the same way at seeded moments of its measured duration: the published warehouse must be
+the previous good one byte for byte, and the rerun publishes a warehouse with the same tables and rows.
+
+CI: EDULAKE_FAULT_KILLS (default 30 kills that land while the run is under way: about 20 episodes, every second
+one with a second kill; a moment drawn after the run already ended is drawn again) and
+EDULAKE_FAULT_BUILD_KILLS (default 2; each later kill hits the rerun of the one before, then one rerun). GX is off in these children (EDULAKE_GX=0: it only reads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import time
+from pathlib import Path
+
+import _support as support
+import duckdb
+import pytest
+from conftest import add_inbox
+
+from edulake import settings
+
+FEEDS = ("enrollment", "health", "exam", "facility")
+STAGES = {"landing": "落地 ", "bronze": "bronze/", "silver": "silver/"}
+TARGET_KILLS = int(os.environ.get("EDULAKE_FAULT_KILLS", 30))  # kills that land while the run is under way
+EPISODES = (2 * TARGET_KILLS) // 3  # with every second episode killing twice
+DOUBLE_EVERY = 2  # every 2nd episode also kills the rerun
+BUILD_KILLS = int(os.environ.get("EDULAKE_FAULT_BUILD_KILLS", 2))
+SEED = int(os.environ.get("EDULAKE_FAULT_SEED", 20261130))
+
+
+def windows(child: support.Child, end: float) -> dict[str, tuple[float, float]]:
+    """Stage -> (start, end) seconds since the process started, from the uninterrupted run's lines."""
+    starts = {}
+    for stage, marker in STAGES.items():
+        hit = [t for t, line in child.lines if marker in line]
+        if hit:
+            starts[stage] = hit[0]
+    order = sorted(starts, key=starts.get)
+    return {s: (starts[s], starts[order[i + 1]] if i + 1 < len(order) else end) for i, s in enumerate(order)}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(fault_sources, reference_home, tmp_path_factory):
+    """Per feed: the home before the run (reference data only + the feed's inbox), the home after an
+    uninterrupted run, its snapshot, and its stage windows."""
+    out = {}
+    for feed in FEEDS:
+        before = support.copy_home(reference_home, tmp_path_factory.mktemp(f"before_{feed}") / "home")
+        add_inbox(before, fault_sources, feed)
+        after = support.copy_home(before, tmp_path_factory.mktemp(f"after_{feed}") / "home")
+        child = support.Child.start(after, "ingest", feed)
+        rc = child.finish()
+        end = time.monotonic() - child.started
+        assert rc == 0, child.text[-3000:]
+        out[feed] = {"before": before, "after": after, "snapshot": support.snapshot(after),
+                     "windows": windows(child, end), "seconds": end}
+    return out
+
+
+def kill_once(home: Path, feed: str, windows: dict, rng: random.Random) -> dict:
+    stage = rng.choice(sorted(windows))
+    start, end = windows[stage]
+    offset = rng.uniform(0, 0.8 * max(end - start, 0.01))  # the tail of a window is often the next stage
+    child = support.Child.start(home, "ingest", feed)
+    seen = child.wait_for(STAGES[stage])
+    if seen is not None:
+        time.sleep(max(0.0, offset - (time.monotonic() - child.started - seen)))
+    rc = child.kill()
+    reached = "startup"
+    for _, line in child.lines:
+        for s, marker in STAGES.items():
+            if marker in line:
+                reached = s
+    return {"feed": feed, "stage": stage, "offset_s": round(offset, 3), "reached": reached,
+            "killed": rc == -9, "rc": rc}
+
+
+def assert_readers_see_whole_tables(home: Path, feed: str) -> None:
+    """After a kill: every table reads whole, and the ledger never claims more than the tables hold."""
+    counts = support.readable_tables(home)
+    assert counts is not None
+    p = settings.Paths(home)
+    for folder in (p.landing / feed).iterdir() if (p.landing / feed).is_dir() else []:
+        if not folder.name.startswith("."):
+            assert {"_manifest.json", "rows.parquet"} <= {f.name for f in folder.iterdir()}, folder
+    for e in support.ledger_rows(home, f"feed = '{feed}'"):
+        if e.status in ("loaded", "rejected"):
+            assert e.rows_received == e.rows_accepted + e.rows_quarantined + e.rows_collapsed, e
+        if e.status in ("bronze", "loaded", "rejected") and e.table:
+            n = support.lake_support.duck().sql(
+                f"SELECT count(*) FROM delta_scan('{p.bronze / feed}') WHERE _batch_id = '{e.batch_id}'").fetchone()[0]
+            assert n == e.rows_received, (e.batch_id, e.status, n, e.rows_received)
+        if e.status == "loaded" and e.rows_quarantined:
+            n = support.lake_support.duck().sql(
+                f"SELECT count(DISTINCT _row_number) FROM delta_scan('{p.quarantine / feed}') WHERE batch_id = '{e.batch_id}'"
+            ).fetchone()[0]
+            assert n == e.rows_quarantined, (e.batch_id, n, e.rows_quarantined)
+
+
+@pytest.mark.slow
+def test_ingest_killed_anywhere_converges(uninterrupted, tmp_path):
+    started = time.monotonic()
+    rng = random.Random(SEED)
+    kills, episodes, converged, lost_total, extra_total = [], 0, 0, 0, 0
+    missed = 0
+    i = 0
+    while sum(k["killed"] for k in kills) < TARGET_KILLS:
+        assert i < 3 * EPISODES, f"only {sum(k['killed'] for k in kills)} of {len(kills)} kills landed"
+        feed = FEEDS[i % len(FEEDS)]
+        ref = uninterrupted[feed]
+        home = support.copy_home(ref["before"], tmp_path / "home")
+        shots = [kill_once(home, feed, ref["windows"], rng)]
+        assert_readers_see_whole_tables(home, feed)
+        if i % DOUBLE_EVERY == DOUBLE_EVERY - 1:  # a crash during recovery
+            shots.append(kill_once(home, feed, ref["windows"], rng))
+            assert_readers_see_whole_tables(home, feed)
+        i += 1
+        if not any(s["killed"] for s in shots):  # the run ended before the moment drawn (timing on a busy
+            missed += len(shots)                # machine): nothing to recover from, draw again
+            shutil.rmtree(home)
+            continue
+        rerun = support.cli(home, "ingest", feed)
+        got = support.snapshot(home)
+        lost, extra = support.rows_lost(ref["snapshot"], got)
+        lost_total += lost
+        extra_total += extra
+        for s in shots:
+            s.update(episode=i, converged=False)
+        kills += shots
+        episodes += 1
+        assert rerun.returncode == 0, rerun.stderr[-3000:]
+        assert set(got) == set(ref["snapshot"]), (feed, shots)
+        for name in got:
+            assert got[name] == ref["snapshot"][name], (feed, name, shots)
+        for e in support.ledger_rows(home):
+            assert e.status in ("loaded", "rejected"), e
+            assert e.rows_received == e.rows_accepted + e.rows_quarantined + e.rows_collapsed, e
+        converged += 1
+        for s in shots:
+            s["converged"] = True
+        shutil.rmtree(home)
+    landed = [k for k in kills if k["killed"]]
+    support.record("kill_ingest", episodes=episodes, converged=converged, kills=len(kills) + missed,
+                   kills_landed=len(landed), missed=missed,
+                   rows_lost=lost_total, rows_extra=extra_total,
+                   by_stage={s: sum(1 for k in landed if k["reached"] == s) for s in ("startup", *STAGES)},
+                   by_feed={f: sum(1 for k in landed if k["feed"] == f) for f in FEEDS},
+                   seed=SEED, scale=support.SCALE, double_every=DOUBLE_EVERY,
+                   seconds={f: round(v["seconds"], 2) for f, v in uninterrupted.items()},
+                   test_seconds=round(time.monotonic() - started, 1))
+    assert len(landed) >= TARGET_KILLS
+    assert {k["reached"] for k in landed} >= {"landing", "bronze", "silver"}
+    assert lost_total == 0 and extra_total == 0
+
+
+@pytest.mark.slow
+def test_named_crash_points_converge(uninterrupted, tmp_path):
+    """Each named crash point (edulake.lake.faults), one after the other on the same home, then one rerun.
+    `landing_before_rename` leaves a landing folder half-made: it must never be taken for a batch."""
+    from edulake.lake import faults
+
+    started = time.monotonic()
+    feed = "exam"
+    ref = uninterrupted[feed]
+    home = support.copy_home(ref["before"], tmp_path / "home")
+    points = faults.POINTS
+    for point in points:
+        killed = support.cli(home, "ingest", feed, EDULAKE_CRASH_AT=point)
+        assert killed.returncode == -9, (point, killed.stderr[-2000:])
+        assert_readers_see_whole_tables(home, feed)
+    rerun = support.cli(home, "ingest", feed)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert support.snapshot(home) == ref["snapshot"]
+    assert not list((settings.Paths(home).landing / feed).glob(".tmp-*"))
+    support.record("kill_named", points=list(points), kills=len(points), converged=1,
+                   test_seconds=round(time.monotonic() - started, 1))
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def warehouse_contents(path: Path) -> dict[str, int]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        names = [f"{s}.{t}" for s, t in con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = current_database()").fetchall()]
+        return {n: con.execute(f"select count(*) from {n}").fetchone()[0] for n in sorted(names)}
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_build_killed_anywhere_keeps_the_published_warehouse(full_home, tmp_path):
+    started = time.monotonic()
+    rng = random.Random(SEED + 1)
+    home = support.copy_home(full_home, tmp_path / "home")
+    published = settings.Paths(home).warehouse
+    good, good_contents = sha256(published), warehouse_contents(published)
+    duration = support.TIMINGS["build"]  # the fixture's uninterrupted build of this home
+    kills, missed = [], 0
+    while len(kills) < BUILD_KILLS:
+        assert missed < 3 * BUILD_KILLS, "the builds kept ending before the moments drawn"
+        at = rng.uniform(0.05, 0.95) * duration
+        child = support.Child.start(home, "build")
+        time.sleep(at)
+        rc = child.kill()
+        if rc != -9:  # the build ended before the moment drawn (a busy machine): draw again
+            assert rc == 0, child.text[-3000:]
+            missed += 1
+            good, good_contents = sha256(published), warehouse_contents(published)
+            continue
+        now = sha256(published)
+        kills.append({"at_s": round(at, 2), "killed": rc == -9, "published_kept": now == good})
+        if now != good:  # killed after the rename: then it is the new build, whole
+            assert warehouse_contents(published) == good_contents
+            good = now
+    rerun = support.cli(home, "build")
+    assert rerun.returncode == 0, rerun.stdout[-3000:] + rerun.stderr[-3000:]
+    converged = warehouse_contents(published) == good_contents
+    support.record("kill_build", kills=len(kills), kills_landed=sum(k["killed"] for k in kills),
+                   published_intact=sum(1 for k in kills if k["published_kept"]), converged=int(converged),
+                   build_seconds=round(duration, 1), seed=SEED + 1, missed=missed,
+                   test_seconds=round(time.monotonic() - started, 1))
+    assert converged
+    assert all(k["killed"] for k in kills)
+    assert not list(settings.Paths(home).warehouse_dir.glob(".edulake.build-*"))

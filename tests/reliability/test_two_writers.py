@@ -1,0 +1,130 @@
+"""Two writers at once: real `edulake` processes racing on one home.
+
+- two `edulake ingest` of the same feed: the second waits for the first's feed lock, then finds every file
+  already ingested; the lake equals one uninterrupted run's;
+- three feeds ingested at the same moment: their ledger commits collide (one Delta table, ops/batches) and are
+  retried: no traceback, no batch lost;
+- an ingest during a build: the build holds the lake's lock exclusive, so the ingest waits for it, or, when it
+  may not wait (EDULAKE_LOCK_WAIT), fails with a clear message and writes nothing;
+- a build during an ingest: the same the other way round; the published warehouse stays as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import _support as support
+import pytest
+from conftest import add_inbox
+
+from edulake import settings
+
+CASES: list[dict] = []
+
+
+def no_traceback(*texts: str) -> None:
+    for t in texts:
+        assert "Traceback" not in t, t[-3000:]
+
+
+def ledger_view(home: Path, feeds: tuple[str, ...]) -> list[tuple]:
+    cols = ("batch_id", "status", "rows_received", "rows_accepted", "rows_quarantined", "rows_collapsed")
+    where = " OR ".join(f"feed = '{f}'" for f in feeds)
+    return sorted(tuple(getattr(r, c) for c in cols) for r in support.ledger_rows(home, where))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _record():
+    started = time.monotonic()
+    yield
+    if CASES:
+        support.record("writers", cases=list(CASES), test_seconds=round(time.monotonic() - started, 1))
+
+
+@pytest.mark.slow
+def test_two_ingests_of_one_feed_serialise(fault_sources, reference_home, tmp_path):
+    once = support.copy_home(reference_home, tmp_path / "once")
+    add_inbox(once, fault_sources, "exam")
+    assert support.cli(once, "ingest", "exam").returncode == 0
+    home = support.copy_home(reference_home, tmp_path / "twice")
+    add_inbox(home, fault_sources, "exam")
+    a, b = support.Child.start(home, "ingest", "exam"), support.Child.start(home, "ingest", "exam")
+    ra, rb = a.finish(), b.finish()
+    no_traceback(a.text, b.text)
+    assert (ra, rb) == (0, 0), a.text[-2000:] + b.text[-2000:]
+    skipped = [c for c in (a, b) if "跳过" in c.text and "落地" not in c.text]
+    assert len(skipped) == 1  # one did the work, the other found every file already ingested
+    assert support.snapshot(home) == support.snapshot(once)
+    CASES.append({"case": "two `edulake ingest exam` at once", "outcome": "second waited for the feed lock, then "
+                  "skipped every file; lake = one run's", "message": next(line for line in skipped[0].text.splitlines()
+                                                                           if "跳过" in line).strip()[:200]})
+
+
+@pytest.mark.slow
+def test_three_feeds_at_once_lose_no_batch(full_home, reference_home, fault_sources, tmp_path):
+    feeds = ("enrollment", "exam", "facility")
+    home = support.copy_home(reference_home, tmp_path / "home")
+    for f in feeds:
+        add_inbox(home, fault_sources, f)
+    children = [support.Child.start(home, "ingest", f) for f in feeds]
+    codes = [c.finish() for c in children]
+    no_traceback(*(c.text for c in children))
+    assert codes == [0, 0, 0], [c.text[-1500:] for c in children]
+    files = sum(len(list((home / "inbox" / f).iterdir())) for f in feeds)
+    got = ledger_view(home, feeds)
+    assert len(got) == files and got == ledger_view(full_home, feeds)
+    assert all(r[2] == r[3] + r[4] + r[5] for r in got)
+    CASES.append({"case": "enrollment, exam and facility ingested at the same moment", "outcome":
+                  f"all {len(got)} batches loaded, ledger = sequential run's (commit conflicts retried)",
+                  "message": "exit 0 ×3, no traceback"})
+
+
+def wait_for_lake_lock(home: Path, pid: int, timeout: float = 120) -> None:
+    lock = settings.Paths(home).restricted / "locks" / "lake.lock"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if lock.exists() and f"pid {pid} " in lock.read_text(errors="replace"):
+            return
+        time.sleep(0.05)
+    raise TimeoutError("the build never took the lake's lock")
+
+
+@pytest.mark.slow
+def test_an_ingest_during_a_build_waits_or_fails_clearly(full_home, fault_sources, tmp_path):
+    home = support.copy_home(full_home, tmp_path / "home")
+    (home / "inbox" / "exam" / "考试成绩_ZK-2026.csv").rename(home / "exam-later.csv")  # arrives during the build
+    build = support.Child.start(home, "build")
+    wait_for_lake_lock(home, build.proc.pid)
+    (home / "exam-later.csv").rename(home / "inbox" / "exam" / "考试成绩_ZK-2026.csv")
+    impatient = support.cli(home, "ingest", "exam", EDULAKE_LOCK_WAIT="1")
+    no_traceback(impatient.stderr)
+    assert impatient.returncode == 1 and "a warehouse build holds the lake's lock" in impatient.stderr
+    before = ledger_view(home, ("exam",))
+    patient = support.Child.start(home, "ingest", "exam")
+    assert build.finish() == 0, build.text[-3000:]
+    build_done = time.monotonic()
+    assert patient.finish() == 0, patient.text[-3000:]
+    skips = [patient.started + t for t, line in patient.lines if "跳过" in line]
+    assert skips and min(skips) >= build_done - 1.0  # it did its work only once the build had released the lake
+    assert ledger_view(home, ("exam",)) == before  # the file was ingested before: nothing new, nothing lost
+    CASES.append({"case": "`edulake ingest` while `edulake build` runs", "outcome": "with EDULAKE_LOCK_WAIT=1: exit 1, "
+                  "clear message; by default: waited for the build, then ran", "message":
+                  impatient.stderr.strip().splitlines()[-1][:200]})
+
+
+@pytest.mark.slow
+def test_a_build_during_an_ingest_fails_clearly_and_publishes_nothing(full_home, tmp_path, monkeypatch):
+    from edulake.lake.locks import feed_lock
+
+    home = support.copy_home(full_home, tmp_path / "home")
+    published = settings.Paths(home).warehouse
+    before = published.read_bytes()
+    monkeypatch.setenv("EDULAKE_HOME", str(home))
+    with feed_lock("health"):  # what an ingest of health holds while it writes
+        run = support.cli(home, "build", EDULAKE_LOCK_WAIT="1")
+    no_traceback(run.stderr, run.stdout)
+    assert run.returncode == 1 and "an ingest is writing the lake" in run.stderr
+    assert published.read_bytes() == before
+    CASES.append({"case": "`edulake build` while an ingest holds the lake", "outcome": "exit 1, clear message, "
+                  "published warehouse unchanged", "message": run.stderr.strip().splitlines()[-1][:200]})
