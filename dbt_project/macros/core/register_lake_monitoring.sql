@@ -11,23 +11,5 @@
 {% endmacro %}
 
 {% macro duckdb__edulake_register_lake_monitoring() %}
-  {%- if execute -%}
-    {%- set statements = ['create schema if not exists lake_ops'] -%}
-    {%- for node in graph.sources.values() if node.source_name == 'lake_monitoring' -%}
-      {%- set location = var('core:ops_path') ~ "/" ~ node.name -%}
-      {%- set log_files = run_query("select count(*) from glob('" ~ location ~ "/_delta_log/*.json')").columns[0].values()[0] -%}
-      {%- if log_files > 0 -%}
-        {%- do statements.append("create or replace view lake_ops." ~ node.name ~ " as select * from delta_scan('"
-                                ~ location ~ "')") -%}
-      {%- else -%}
-        {%- set columns = [] -%}
-        {%- for column in node.columns.values() -%}
-          {%- do columns.append("cast(null as " ~ column.data_type ~ ") as \"" ~ column.name ~ "\"") -%}
-        {%- endfor -%}
-        {%- do statements.append("create or replace view lake_ops." ~ node.name ~ " as select "
-                                ~ columns | join(", ") ~ " where false") -%}
-      {%- endif -%}
-    {%- endfor -%}
-    {{ return(statements | join(';\n')) }}
-  {%- endif -%}
+  {{ return(edulake_delta_views('lake_monitoring', 'lake_ops', var('core:ops_path'))) }}
 {% endmacro %}
