@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edulake import settings, standard
+from edulake.lake import tables
 
 
 @dataclass
@@ -55,7 +56,8 @@ def lake_tables(p: settings.Paths | None = None) -> dict[str, Path]:
     p = p or settings.paths()
     if not p.lake.is_dir():
         return {}
-    return {str(d.parent.relative_to(p.lake)): d.parent for d in sorted(p.lake.rglob("_delta_log"))}
+    return {str(d.parent.relative_to(p.lake)): d.parent for d in sorted(p.lake.rglob("_delta_log"))
+            if tables.exists(d.parent)}
 
 
 def _commit_files(table: Path) -> list[Path]:

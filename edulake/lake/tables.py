@@ -34,7 +34,11 @@ def _writer():
 
 
 def exists(path: Path) -> bool:
-    return (Path(path) / "_delta_log").is_dir()
+    """A table exists once its log holds a commit: a `_delta_log` left empty by a first write that failed
+    (a full disk, a kill) is no table, for writers and readers alike (dbt's macros test the same)."""
+    log = Path(path) / "_delta_log"
+    return log.is_dir() and any(f.name.endswith((".json", ".checkpoint.parquet")) and f.name[:20].isdigit()
+                                for f in log.iterdir())
 
 
 def in_list(column: str, values: Iterable) -> str:
@@ -66,9 +70,22 @@ def ensure(path: Path, schema: pa.Schema, partition_by: list[str] | None = None)
     from deltalake import write_deltalake
 
     Path(path).mkdir(parents=True, exist_ok=True)
-    with_retry(lambda: exists(path) or write_deltalake(str(path), schema.empty_table(), mode="append",
-                                                       partition_by=partition_by or None,
-                                                       configuration=PROPERTIES))
+    try:
+        with_retry(lambda: exists(path) or write_deltalake(str(path), schema.empty_table(), mode="append",
+                                                           partition_by=partition_by or None,
+                                                           configuration=PROPERTIES))
+    except BaseException:
+        _drop_uncommitted_log(path)
+        raise
+
+
+def _drop_uncommitted_log(path: Path) -> None:
+    """The `_delta_log` a failed first write left without any commit (only temporary files), removed, so the
+    directory is plainly not a table and the next write creates it afresh."""
+    import shutil
+
+    if not exists(path):
+        shutil.rmtree(Path(path) / "_delta_log", ignore_errors=True)
 
 
 def _conform(data, schema: pa.Schema):

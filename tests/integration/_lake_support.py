@@ -95,7 +95,11 @@ RUN_RECORDS = {"ops/lineage"}
 def lake_tables(home: Path, with_run_records: bool = False) -> dict[str, Path]:
     """Every Delta table under a home's lake, by its path relative to lake/ (run records only when asked)."""
     lake = settings.Paths(home).lake
-    found = {str(p.parent.relative_to(lake)): p.parent for p in sorted(lake.rglob("_delta_log"))}
+    from edulake.lake import tables
+
+    # a `_delta_log` without a commit (a first write that failed) is no table, for the lake's readers too
+    found = {str(p.parent.relative_to(lake)): p.parent for p in sorted(lake.rglob("_delta_log"))
+             if tables.exists(p.parent)}
     return {n: p for n, p in found.items() if with_run_records or n not in RUN_RECORDS}
 
 
@@ -105,6 +109,11 @@ _duck = None
 def duck():
     """A DuckDB connection that reads Delta (delta_scan): how the tests look into either engine's lake."""
     global _duck
+    if _duck is not None:
+        try:  # a failed read can leave the shared connection's transaction aborted: then start a new one
+            _duck.execute("SELECT 1")
+        except Exception:
+            _duck = None
     if _duck is None:
         import duckdb
 
