@@ -84,7 +84,9 @@ def write_xlsx(path: Path, header: list[str], records: list[dict]) -> Path:
 
 # columns whose values are times of the run, not results of it
 VOLATILE = {"_ingested_at", "_loaded_at", "quarantined_at", "_updated_at", "started_at", "finished_at", "seconds",
-            "run_at", "logged_at"}
+            "run_at", "logged_at",
+            # ops/deliveries and ops/alerts: when batches were started (a rerun starts them again), when checked
+            "last_delivery", "last_loaded", "checked_at", "first_seen_at", "last_seen_at"}
 
 
 # records of runs rather than results of them: every run adds its own (run ids, times, the engine's name), so
