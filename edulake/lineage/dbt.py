@@ -59,16 +59,28 @@ def rename(namespace: str, name: str) -> tuple[str, str]:
     schema, table = (parts[-2], parts[-1]) if len(parts) >= 2 else ("", parts[-1])
     if schema == "silver":
         return names.LAKE, names.silver(table)
-    if namespace.startswith(("duckdb://", "spark://")) or namespace == "":
+    if namespace.startswith("spark://"):
+        return names.SPARK_WAREHOUSE, f"{schema}.{table}"
+    if namespace.startswith("duckdb://") or namespace == "":
         return names.WAREHOUSE, f"{schema}.{table}"
     return namespace, name
 
 
 def _row_counts(database: Path | None) -> dict[str, int]:
-    """`<schema>.<table>` -> rows of every base table in the built database (views are not counted)."""
+    """`<schema>.<table>` -> rows of every base table in the built database (views are not counted): a DuckDB
+    file, or the Spark target's directory of Delta tables (<schema>/<table>/)."""
     if database is None or not Path(database).exists():
         return {}
     import duckdb
+
+    if Path(database).is_dir():
+        from edulake import duckdb_extensions
+        from edulake.lake import tables
+
+        with duckdb.connect() as con:
+            duckdb_extensions.load(con, "delta")
+            return {f"{t.parent.name}.{t.name}": con.execute(f"select count(*) from delta_scan('{t}')").fetchone()[0]
+                    for t in sorted(Path(database).glob("*/*")) if tables.exists(t)}
 
     with duckdb.connect(str(database), read_only=True) as con:
         found = con.execute("select schema_name, table_name, estimated_size from duckdb_tables() "
@@ -132,9 +144,17 @@ def emit_build(parent: dict, target_path: Path, target: str, database: Path | No
     from openlineage.common.provider.dbt.facets import ParentRunMetadata
     from openlineage.common.provider.dbt.local import DbtLocalArtifactProcessor
 
-    processor = DbtLocalArtifactProcessor(producer=emitter.PRODUCER, job_namespace=names.JOB_NAMESPACE,
-                                          project_dir=str(settings.DBT_PROJECT_DIR), target=target,
-                                          target_path=str(target_path), skip_errors=True, logger=log)
+    class Processor(DbtLocalArtifactProcessor):
+        # openlineage-dbt names a Spark profile's datasets by its thrift/odbc/http host and refuses dbt-spark's
+        # `session` method (the one `edulake build --target spark` uses): one session, no host to name
+        def extract_namespace(self, profile: dict) -> str:
+            if profile.get("type") == "spark" and profile.get("method") == "session":
+                return "spark://session"
+            return super().extract_namespace(profile)
+
+    processor = Processor(producer=emitter.PRODUCER, job_namespace=names.JOB_NAMESPACE,
+                          project_dir=str(settings.DBT_PROJECT_DIR), target=target,
+                          target_path=str(target_path), skip_errors=True, logger=log)
     processor.dbt_run_metadata = ParentRunMetadata(run_id=parent["run_id"], job_name=PARENT_JOB,
                                                    job_namespace=names.JOB_NAMESPACE)
     events = processor.parse()
@@ -144,7 +164,7 @@ def emit_build(parent: dict, target_path: Path, target: str, database: Path | No
         _restate(event, counts)
         written += emitter.emit("dbt", event)
     written += emitter.emit("dbt", _parent_event(parent, "COMPLETE" if success else "FAIL", error or None))
-    if success:
+    if success and target == "duckdb":  # the dashboards read the published DuckDB warehouse only
         written += emit_dashboards(counts)
     return written
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 JOB_NAMESPACE = "edulake"
 LAKE = "edulake.lake"  # landing/<feed>/<batch>/<file>, restricted/bronze/<feed>, silver/<entity>, ...
 WAREHOUSE = "edulake.warehouse"  # <schema>.<model>
+# the same models built by `edulake build --target spark` (Delta tables under spark_warehouse/): other
+# datasets than the published DuckDB warehouse, which the dashboards read
+SPARK_WAREHOUSE = "edulake.spark_warehouse"  # <schema>.<model>
 SUPERSET = "edulake.superset"  # dashboard/<slug>
 
 LAYER_CN = {"landing": "落地文件", "bronze": "bronze 原始层", "silver": "silver 明细层", "quarantine": "隔离区",
@@ -43,7 +46,7 @@ def ingest_job(feed: str, step: str = "ingest") -> str:
 
 def layer(namespace: str, name: str) -> str:
     """landing | bronze | silver | quarantine | warehouse | dashboard (what a dataset is, for people)."""
-    if namespace == WAREHOUSE:
+    if namespace in (WAREHOUSE, SPARK_WAREHOUSE):
         return "warehouse"
     if namespace == SUPERSET:
         return "dashboard"

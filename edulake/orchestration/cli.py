@@ -231,7 +231,7 @@ def _client():
 @click.argument("target")
 @click.option("--wait/--no-wait", default=True, show_default=True)
 def trigger(target: str, wait: bool) -> None:
-    """触发一个 DAG: a feed name (reference, enrollment, health, exam, facility), `build`, or a DAG id."""
+    """触发一个 DAG: a feed name (reference, enrollment, health, exam, facility), `build`, `monitor`, or a DAG id."""
     dag_id = _dag_id(target)
     client = _client()
     run = client.trigger(dag_id, note="edulake airflow trigger")
@@ -240,12 +240,23 @@ def trigger(target: str, wait: bool) -> None:
         _wait_and_report(client, dag_id, run["dag_run_id"])
 
 
+@airflow_group.command("unpause")
+@click.argument("target")
+def unpause(target: str) -> None:
+    """启用一个 DAG 的调度 (unpause): e.g. `monitor` — the daily 运行监测 of overdue feeds."""
+    dag_id = _dag_id(target)
+    _client().unpause(dag_id)
+    click.echo(f"{dag_id}: unpaused")
+
+
 def _dag_id(target: str) -> str:
     from edulake import standard
     from edulake.orchestration import names
 
     if target == "build":
         return names.BUILD_DAG_ID
+    if target == "monitor":
+        return names.MONITOR_DAG_ID
     if target in standard.load().feeds:
         return names.ingest_dag_id(target)
     if target in names.all_dag_ids():

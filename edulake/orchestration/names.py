@@ -7,6 +7,8 @@ from edulake import standard
 
 INGEST_PREFIX = "ingest_"
 BUILD_DAG_ID = "build_warehouse"
+# daily: an overdue feed is one whose files did NOT arrive, so no ingest DAG run would ever notice it
+MONITOR_DAG_ID = "monitor_deliveries"
 OWNER = "edulake"
 
 # One slot on the embedded profile (on 2 cores a Spark ingest and a dbt build must not run side by side);
@@ -32,5 +34,10 @@ def feed_of(dag_id: str) -> str | None:
     return dag_id[len(INGEST_PREFIX):] if dag_id.startswith(INGEST_PREFIX) else None
 
 
-def all_dag_ids() -> list[str]:
+def pipeline_dag_ids() -> list[str]:
+    """The DAGs a run of the pipeline (`edulake run`) unpauses and follows: every feed's ingest, the build."""
     return [ingest_dag_id(f) for f in standard.load().feeds] + [BUILD_DAG_ID]
+
+
+def all_dag_ids() -> list[str]:
+    return [*pipeline_dag_ids(), MONITOR_DAG_ID]

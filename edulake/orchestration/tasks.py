@@ -133,21 +133,24 @@ def check_rejections(summary: dict) -> None:
         raise BatchRejectedFailure(summary["feed"], summary["rejected"])
 
 
-def check_alerts(feed: str) -> dict:
-    """The feed's operations alerts (edulake.monitoring.alerts) into ops/alerts; fails naming each new one.
+def check_alerts(feed: str | None, as_of: str | None = None) -> dict:
+    """The operations alerts (edulake.monitoring.alerts) of one feed, or of every feed (None: the daily
+    monitor_deliveries DAG), as of a date (ISO; today by default) into ops/alerts; fails naming each new one.
 
     Why fail rather than only log: a warning in a task log is read by nobody, while a failed run is red in the
     UI, makes `edulake airflow trigger`/`edulake run` exit 1 and is written to ops/runs with its reason. The
-    task follows ingest with trigger rule all_done (it runs also when nothing new arrived: that is when a feed
-    is overdue), beside publish_silver, so the build still gets the feed's good batches. Alerts already raised
-    are logged, not failed again."""
+    ingest DAG's task follows ingest with trigger rule all_done (it runs also when nothing new arrived), beside
+    publish_silver, so the build still gets the feed's good batches; the daily DAG catches the feed whose
+    files never came at all. Alerts already raised are logged, not failed again."""
+    import datetime as dt
+
     from edulake.monitoring import alerts
 
-    current, new = alerts.check([feed])
+    current, new = alerts.check([feed] if feed else None, dt.date.fromisoformat(as_of) if as_of else None)
     for alert in current:
         log.warning("告警 (alert) %s", alert.message)
     if new:
-        raise OperationsAlertFailure(feed, [a.message for a in new])
+        raise OperationsAlertFailure(feed or "全部数据源 (every feed)", [a.message for a in new])
     return {"feed": feed, "alerts": len(current), "new": 0}
 
 

@@ -298,6 +298,7 @@ def _build_other(p, select, exclude, target, full_refresh, docs, on_event, start
         select = f"{select} config.materialized:view"
     profiles_dir = profiles.write(p, p.warehouse, threads)
     packages.install()
+    lineage_parent = _lineage_start()
     res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet, exclude=exclude),
                  on_event)
     if res.success and docs:
@@ -308,6 +309,7 @@ def _build_other(p, select, exclude, target, full_refresh, docs, on_event, start
                          p.spark_warehouse if res.success else None,
                          nodes=_nodes(res.result), error=str(res.exception or ""))
     _write_run_record(p, result)
+    _lineage_end(lineage_parent, p, target, p.spark_warehouse, result)
     return result
 
 

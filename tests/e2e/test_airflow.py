@@ -155,3 +155,23 @@ def test_status_shows_runs_ledger_and_quarantine(ingested):
     quarantined = sum(r["quarantined"] or 0 for r in report["batches"])
     # per rule: a row failing two rules counts under both
     assert sum(r["rows"] for r in report["quarantine"]) >= quarantined
+
+
+def test_the_daily_monitor_raises_an_overdue_feed_once(ingested):
+    """monitor_deliveries judges every feed although none of its DAGs ran: two years and a month on, with
+    nothing delivered since, every feed is overdue (the calendar of each has passed a due date twice); the run fails naming them (ops/runs), and the next run as of the
+    same day only logs them (an alert is raised once). Last in the module: it leaves alerts behind."""
+    import datetime as dt
+
+    from edulake.monitoring import alerts
+
+    later = {"as_of": (dt.date.today() + dt.timedelta(days=2 * 365 + 30)).isoformat()}
+    state, run_id = inprocess.test_dag(names.MONITOR_DAG_ID, later)
+    assert state == "failed"
+    overdue = alerts.read("kind = 'overdue'")
+    assert {a["feed"] for a in overdue} == set(standard.load().feeds)
+    failed = [r for r in runlog.read() if r["dag_id"] == names.MONITOR_DAG_ID and r["run_id"] == run_id
+              and r["task_id"] == names.CHECK_ALERTS_TASK and r["state"] == "failed"]
+    assert failed and "逾期未报送" in failed[0]["reason"], failed
+    assert inprocess.test_dag(names.MONITOR_DAG_ID, later)[0] == "success"
+    assert len(alerts.read("kind = 'overdue'")) == len(overdue)

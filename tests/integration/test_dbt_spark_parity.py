@@ -120,3 +120,26 @@ def test_spark_and_duckdb_builds_agree_row_for_row(spark_built, con):
             disagreements.append(f"{schema}.{table}: rows duckdb {counts[0]} spark {counts[1]}, "
                                  f"only in duckdb {only_duck}, only in spark {only_spark}; e.g. {sample}")
     assert not disagreements, "\n".join(disagreements)
+
+
+def test_the_spark_build_emits_its_lineage(spark_built):
+    """dbt-spark's run is in ops/lineage as well (openlineage-dbt over its artifacts): each model a COMPLETE
+    run from the lake's silver tables to Delta tables of the Spark warehouse, with row counts, apart from the
+    published DuckDB warehouse's datasets (which the dashboards read)."""
+    from edulake.lineage import names, store
+
+    runs = store.latest_runs("integration = 'DBT' AND event_type = 'COMPLETE'")
+    spark_runs = [r for r in runs if any(o["namespace"] == names.SPARK_WAREHOUSE for o in r["outputs"])]
+    written = {o["name"]: o["rows"] for r in spark_runs for o in r["outputs"]}
+    assert written.get("core.fct_fitness_test") == con_rows("core.fct_fitness_test"), sorted(written)
+    upstream = {i["name"] for r in spark_runs for i in r["inputs"] if i["namespace"] == names.LAKE}
+    assert "silver/fitness_test" in upstream, sorted(upstream)
+    assert not any(o["namespace"] == names.SUPERSET for r in spark_runs for o in r["outputs"])
+
+
+def con_rows(relation: str) -> int:
+    schema, table = relation.split(".")
+    with duckdb.connect() as c:
+        duckdb_extensions.load(c, "delta")
+        return c.execute(f"select count(*) from delta_scan('{settings.paths().spark_warehouse / schema / table}')"
+                         ).fetchone()[0]

@@ -97,6 +97,16 @@ def test_build_dag_is_scheduled_on_every_silver_asset(dags):
     assert dag.get_task(names.BUILD_TASK).downstream_task_ids == {names.SHARE_TASK}  # extracts after publish
 
 
+def test_monitor_dag_judges_every_feed_daily(dags):
+    """Overdue means the files did not come, so no ingest run notices it: a daily DAG does."""
+    dag = dags[names.MONITOR_DAG_ID]
+    assert (dag.timetable.expression, str(dag.timetable.timezone)) == ("0 8 * * *", "Asia/Shanghai")  # 08:00 北京
+    assert not dag.catchup and dag.max_active_runs == 1
+    assert [t.task_id for t in dag.tasks] == [names.CHECK_ALERTS_TASK]
+    assert "as_of" in dag.params
+    assert names.MONITOR_DAG_ID not in names.pipeline_dag_ids()  # `edulake run` leaves it paused
+
+
 def test_parsing_the_dag_files_imports_nothing_heavy(tmp_path):
     """The DAG processor parses these files every 30 s: no Spark, dbt, GX or DuckDB at parse time."""
     script = textwrap.dedent(f"""
@@ -104,7 +114,7 @@ def test_parsing_the_dag_files_imports_nothing_heavy(tmp_path):
         os.environ["EDULAKE_HOME"] = {str(tmp_path)!r}
         from edulake.orchestration import config
         config.apply(port_=18790)
-        for name in ("edulake_ingest", "edulake_build"):
+        for name in ("edulake_ingest", "edulake_build", "edulake_monitoring"):
             spec = importlib.util.spec_from_file_location(name, {str(settings.DAGS_DIR)!r} + f"/{{name}}.py")
             spec.loader.exec_module(importlib.util.module_from_spec(spec))
         heavy = sorted(m for m in ("pyspark", "dbt", "great_expectations", "duckdb", "deltalake", "pandas")
