@@ -12,7 +12,6 @@ Runtime on the 2-core CI machine: about 2–3 minutes (start ~45 s, the three DA
 from __future__ import annotations
 
 import ipaddress
-import shutil
 import sys
 from pathlib import Path
 
@@ -23,36 +22,20 @@ from edulake import permissions, settings
 from edulake.orchestration import config, deltaread, names, postgres, server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from test_airflow_server import _free_port_pair, _listening  # noqa: E402
+import _airflow_support as support  # noqa: E402
 
-PORT = _free_port_pair()
+PORT = support.free_port_pair()
 PARALLEL_FEEDS = ("enrollment", "health")
 
 
 @pytest.fixture(scope="module")
 def production(tmp_path_factory):
-    from edulake.commands.setup import ensure_pseudonym_key
-    from edulake.generate import run_generate
-
     try:
         postgres.bindir()
     except postgres.PostgresUnavailable as e:
         pytest.fail(f"{e} (CI installs it: `make postgres`, part of `make test`)")
-    home = tmp_path_factory.mktemp("airflow_prod")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EDULAKE_HOME", str(home))
-        mp.setenv("EDULAKE_AIRFLOW_PROFILE", "production")
-        ensure_pseudonym_key()
-        inbox = settings.paths().inbox
-        run_generate(scale=0.001, seed=3, out=inbox, years=(2025, 2025), progress=False)
-        for feed_dir in inbox.iterdir():
-            if feed_dir.is_dir() and feed_dir.name not in ("reference", *PARALLEL_FEEDS):
-                shutil.rmtree(feed_dir)
-        started = server.start(PORT)
-        try:
-            yield started
-        finally:
-            server.stop()
+    yield from support.served_home(tmp_path_factory, "airflow_prod", PORT, feeds=("reference", *PARALLEL_FEEDS),
+                                   EDULAKE_AIRFLOW_PROFILE="production")
 
 
 def test_the_metadata_is_in_postgresql_with_two_heavy_slots(production):
@@ -99,9 +82,9 @@ def test_two_feeds_ingest_at_once(production):
 def test_postgres_listens_on_no_network_socket_and_its_files_are_owner_only(production):
     pids = list(production.pids.values()) + postgres.server_pids()
     assert postgres.server_pids(), "the cluster is not running"
-    sockets = _listening(pids)
+    sockets = support.listening(pids)
     assert not {a: n for a, n in sockets.items() if not ipaddress.ip_address(a[0]).is_loopback}, sockets
-    pg_tcp = {a for a, _ in _listening(postgres.server_pids()).items()}
+    pg_tcp = {a for a, _ in support.listening(postgres.server_pids()).items()}
     assert not pg_tcp, pg_tcp  # unix socket only
     p = settings.paths()
     found = [x for zone in (postgres.folder(), p.secrets, p.logs, p.airflow_home) for x in permissions.exposed(zone)]

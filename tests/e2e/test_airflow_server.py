@@ -10,55 +10,26 @@ merges a real batch), from the generator at scale 0.001.
 from __future__ import annotations
 
 import ipaddress
-import shutil
-import socket
+import sys
+from pathlib import Path
 
-import psutil
 import pytest
 
 from edulake import permissions, settings
 from edulake.orchestration import config, deltaread, names, server
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _airflow_support as support  # noqa: E402
+
 pytestmark = pytest.mark.spark
 
 
-def _free_port_pair() -> int:
-    """A free port whose next port is free too (the api-server's, and the worker log server's beside it)."""
-    for _ in range(50):
-        with socket.socket() as a:
-            a.bind(("127.0.0.1", 0))
-            port = a.getsockname()[1]
-            with socket.socket() as b:
-                try:
-                    b.bind(("127.0.0.1", port + 1))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no two adjacent free ports")
-
-
-PORT = _free_port_pair()
+PORT = support.free_port_pair()
 
 
 @pytest.fixture(scope="module")
 def airflow(tmp_path_factory):
-    from edulake.commands.setup import ensure_pseudonym_key
-    from edulake.generate import run_generate
-
-    home = tmp_path_factory.mktemp("airflow_server")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("EDULAKE_HOME", str(home))
-        ensure_pseudonym_key()  # as `edulake run` does: the ingest task pseudonymises with it
-        inbox = settings.paths().inbox
-        run_generate(scale=0.001, seed=3, out=inbox, years=(2025, 2025), progress=False)
-        for feed_dir in inbox.iterdir():
-            if feed_dir.is_dir() and feed_dir.name != "reference":
-                shutil.rmtree(feed_dir)
-        started = server.start(PORT)
-        try:
-            yield started
-        finally:
-            server.stop()
+    yield from support.served_home(tmp_path_factory, "airflow_server", PORT, feeds=("reference",))
 
 
 def test_all_components_start_healthy_and_parse_every_dag(airflow):
@@ -88,25 +59,8 @@ def test_a_triggered_ingest_runs_on_the_executor_and_lands_the_batch(airflow):
     assert sum(r["rows_accepted"] for r in ledger) > 0
 
 
-def _listening(pids) -> dict[tuple[str, int], str]:
-    """(address, port) -> process name, for every listening socket of the components and their children."""
-    procs = []
-    for pid in pids:
-        root = psutil.Process(pid)
-        procs += [root, *root.children(recursive=True)]
-    out = {}
-    for proc in procs:
-        try:
-            for c in proc.net_connections(kind="inet"):
-                if c.status == psutil.CONN_LISTEN:
-                    out[(c.laddr.ip, c.laddr.port)] = proc.name()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return out
-
-
 def test_every_listening_socket_is_on_loopback(airflow):
-    sockets = _listening(airflow.pids.values())
+    sockets = support.listening(airflow.pids.values())
     ports = {port for _ip, port in sockets}
     log_port = int(config.airflow_env(PORT)["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"])
     assert {PORT, log_port} <= ports, sockets  # the api-server and the worker log server both listen
