@@ -9,6 +9,7 @@ Readers that opened the old file read-only keep reading it; new readers get the 
 a half-built database, and readers never block the build (DuckDB allows one writer per file, and the
 builder never writes the published file). A failed build is kept whole as warehouse/last_failed.duckdb
 with the stored test failures, for inspection. Builds of one home are serialised by a lock file.
+A build is incremental when the previous green build's record allows (edulake.warehouse.incremental).
 """
 
 from __future__ import annotations
