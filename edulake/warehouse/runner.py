@@ -241,13 +241,14 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         lineage_parent = _lineage_start()
         _refresh_monitoring()
         try:
-            with changed_since(plan.since):
+            # a full build ignores it; `docs generate` compiles the incremental models as they stand
+            with changed_since(plan.since or lock_taken_at):
                 res = invoke(dbt_args("build", p, profiles_dir, target, select, plan.full, quiet=quiet,
                                       exclude=dbt_exclude), on_event)
-            if res.success and docs:
-                docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
-                if not docs_res.success:
-                    res = docs_res
+                if res.success and docs:
+                    docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
+                    if not docs_res.success:
+                        res = docs_res
         finally:
             release_duckdb()
         result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
@@ -330,11 +331,13 @@ def _build_other(p, select, exclude, target, full_refresh, docs, on_event, start
     packages.install()
     # always a full build: the incremental plan (edulake.warehouse.incremental) follows the DuckDB builder's
     # state only, and an incremental model on existing tables without it is refused
-    res = invoke(dbt_args("build", p, profiles_dir, target, select, True, quiet=quiet, exclude=exclude), on_event)
-    if res.success and docs:
-        docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
-        if not docs_res.success:
-            res = docs_res
+    with changed_since(incremental.lock_time()):  # for `docs generate`, which compiles without --full-refresh
+        res = invoke(dbt_args("build", p, profiles_dir, target, select, True, quiet=quiet, exclude=exclude),
+                     on_event)
+        if res.success and docs:
+            docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
+            if not docs_res.success:
+                res = docs_res
     result = BuildResult("build", target, bool(res.success), time.monotonic() - started,
                          p.spark_warehouse if res.success else None,
                          nodes=_nodes(res.result), error=str(res.exception or ""))
