@@ -18,7 +18,8 @@ STATUS_STYLE = {"success": "green", "pass": "green", "warn": "yellow", "fail": "
 @click.option("--exclude", default=None, help="dbt 排除选择 exclusion, e.g. 'resource_type:test'")
 @click.option("--target", "-t", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
               help="dbt 目标：duckdb（默认，发布 warehouse/edulake.duckdb）或 spark（Delta 表写入 warehouse-spark/）")
-@click.option("--full-refresh", is_flag=True, help="重建增量模型 / rebuild incremental models")
+@click.option("--full-refresh", is_flag=True,
+              help="全量重建（含增量模型） / rebuild everything; otherwise a build after a small delivery is incremental")
 @click.option("--docs", is_flag=True, help="同时生成 dbt 文档（目录与血缘） / also run dbt docs generate")
 @click.option("--codegen", is_flag=True, help="只由 schemas/ 重新生成 sources、staging、seeds 并退出")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出结果摘要")
@@ -70,6 +71,9 @@ def build(select, exclude, target, full_refresh, docs, codegen, as_json):
             table.add_column(col, justify="right")
         table.add_row(*(str(summary[c]) for c in ("nodes", "ok", "warn", "fail", "error", "skipped", "seconds")))
         console.print(table)
+        if result.target == "duckdb":
+            label = "增量构建 incremental" if result.mode == "incremental" else "全量构建 full"
+            console.print(f"{label}: {result.mode_reason}")
         for n in result.problems:
             console.print(f"[red]{n.status}[/] {n.unique_id}: {n.message[:300]}")
         if result.published:

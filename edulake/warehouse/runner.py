@@ -9,6 +9,7 @@ Readers that opened the old file read-only keep reading it; new readers get the 
 a half-built database, and readers never block the build (DuckDB allows one writer per file, and the
 builder never writes the published file). A failed build is kept whole as warehouse/last_failed.duckdb
 with the stored test failures, for inspection. Builds of one home are serialised by a lock file.
+A build is incremental when the previous green build's record allows (edulake.warehouse.incremental).
 """
 
 from __future__ import annotations
@@ -20,14 +21,13 @@ import logging
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from edulake import permissions, settings
 from edulake.settings import DBT_PROJECT_DIR, Paths
-from edulake.warehouse import packages, profiles, publish
+from edulake.warehouse import incremental, packages, profiles, publish
 
 Events = Callable[[dict], None] | None
 log = logging.getLogger(__name__)
@@ -57,6 +57,8 @@ class BuildResult:
     kept_failed: Path | None = None  # the failed build, kept for inspection
     nodes: list[NodeResult] = field(default_factory=list)
     error: str = ""
+    mode: str = "full"  # or "incremental" (edulake.warehouse.incremental)
+    mode_reason: str = ""
 
     def count(self, *statuses: str) -> int:
         return sum(1 for n in self.nodes if n.status in statuses)
@@ -68,6 +70,7 @@ class BuildResult:
     def summary(self) -> dict:
         return {"command": self.command, "target": self.target, "success": self.success,
                 "seconds": round(self.seconds, 1), "published": str(self.published) if self.published else None,
+                "mode": self.mode, "mode_reason": self.mode_reason,
                 "nodes": len(self.nodes), "ok": self.count("success", "pass"), "warn": self.count("warn"),
                 "fail": self.count("fail"), "error": self.count("error", "runtime error"),
                 "skipped": self.count("skipped")}
@@ -119,6 +122,21 @@ def _refresh_monitoring() -> None:
 def dbt_vars(p: Paths) -> dict:
     return {"core:silver_path": str(p.silver), "core:ops_path": str(p.ops),
             "core:spark_warehouse_path": str(p.spark_warehouse)}
+
+
+# Since when silver rows count as changed, for an incremental build (macros/core/incremental.sql). An
+# environment variable, not a dbt var: a var that changes every build would make dbt parse the whole
+# project again every build; an env var only the files that read it.
+CHANGED_SINCE_ENV = "EDULAKE_DBT_CHANGED_SINCE"
+
+
+@contextlib.contextmanager
+def changed_since(since: str | None) -> Iterator[None]:
+    os.environ[CHANGED_SINCE_ENV] = since or ""
+    try:
+        yield
+    finally:
+        os.environ.pop(CHANGED_SINCE_ENV, None)
 
 
 def dbt_args(command: str | list[str], p: Paths, profiles_dir: Path, target: str, select: str | None = None,
@@ -201,11 +219,19 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
     with build_lock(p), _lake_read_lock():
         if target != "duckdb":
             return _build_other(p, select, exclude, target, full_refresh, docs, on_event, started, threads, quiet)
-        for leftover in p.warehouse_dir.glob(".edulake.build-*"):  # of a build that was killed (we hold the lock)
+        for leftover in p.warehouse_dir.glob(".edulake.build*"):  # of a build that was killed (we hold the lock)
             leftover.unlink(missing_ok=True)
-        run_id = uuid.uuid4().hex[:12]
-        fresh = p.warehouse_dir / f".edulake.build-{run_id}.duckdb"
+        # one name for every build (builds of a home are serialised): the profile, which names the file, stays
+        # the same, and dbt can reuse its parse of the project
+        fresh = p.warehouse_dir / ".edulake.build.duckdb"
         state = builder_state(p)
+        # the lake is locked from here: rows loaded later are the next build's change
+        lock_taken_at, marks = incremental.lock_time(), incremental.silver_marks(p)
+        plan = incremental.plan(p, state, full_refresh)
+        log.info("dbt build: %s (%s)", "full" if plan.full else "incremental", plan.reason)
+        dbt_exclude = exclude
+        if not plan.full:  # seeds are unchanged (they are in the fingerprint): the state's copies stand
+            dbt_exclude = " ".join(filter(None, ["resource_type:seed", exclude]))
         base = state if state.exists() else p.warehouse  # the published file alone still has the history
         if base.exists():
             _check_base(base)
@@ -215,30 +241,35 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         lineage_parent = _lineage_start()
         _refresh_monitoring()
         try:
-            res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet,
-                                  exclude=exclude), on_event)
-            if res.success and docs:
-                docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
-                if not docs_res.success:
-                    res = docs_res
+            # a full build ignores it; `docs generate` compiles the incremental models as they stand
+            with changed_since(plan.since or lock_taken_at):
+                res = invoke(dbt_args("build", p, profiles_dir, target, select, plan.full, quiet=quiet,
+                                      exclude=dbt_exclude), on_event)
+                if res.success and docs:
+                    docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
+                    if not docs_res.success:
+                        res = docs_res
         finally:
             release_duckdb()
         result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
-                             nodes=_nodes(res.result), error=str(res.exception or ""))
+                             nodes=_nodes(res.result), error=str(res.exception or ""),
+                             mode="full" if plan.full else "incremental", mode_reason=plan.reason)
         if fresh.exists():
             publish.checkpoint(fresh)
         if result.success:  # readers get the reader schemas only; the whole build is the next one's state
-            public = p.warehouse_dir / f".edulake.build-{run_id}.publish.duckdb"
+            public = p.warehouse_dir / ".edulake.build.publish.duckdb"
             publish.write_published(fresh, public)
             os.replace(public, p.warehouse)
             os.chmod(fresh, 0o600)
             os.replace(fresh, state)
             result.published = p.warehouse
+            if select is None and exclude is None:  # a partial build leaves the others' change pending
+                incremental.remember(p, lock_taken_at, marks)
         elif fresh.exists():
             failed = p.warehouse_dir / "last_failed.duckdb"
             os.replace(fresh, failed)
             result.kept_failed = failed
-        for leftover in p.warehouse_dir.glob(".edulake.build-*"):
+        for leftover in p.warehouse_dir.glob(".edulake.build*"):
             leftover.unlink(missing_ok=True)
         result.seconds = time.monotonic() - started
         _write_run_record(p, result)
@@ -299,12 +330,15 @@ def _build_other(p, select, exclude, target, full_refresh, docs, on_event, start
     profiles_dir = profiles.write(p, p.warehouse, threads)
     packages.install()
     lineage_parent = _lineage_start()
-    res = invoke(dbt_args("build", p, profiles_dir, target, select, full_refresh, quiet=quiet, exclude=exclude),
-                 on_event)
-    if res.success and docs:
-        docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
-        if not docs_res.success:
-            res = docs_res
+    # always a full build: the incremental plan (edulake.warehouse.incremental) follows the DuckDB builder's
+    # state only, and an incremental model on existing tables without it is refused
+    with changed_since(incremental.lock_time()):  # for `docs generate`, which compiles without --full-refresh
+        res = invoke(dbt_args("build", p, profiles_dir, target, select, True, quiet=quiet, exclude=exclude),
+                     on_event)
+        if res.success and docs:
+            docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
+            if not docs_res.success:
+                res = docs_res
     result = BuildResult("build", target, bool(res.success), time.monotonic() - started,
                          p.spark_warehouse if res.success else None,
                          nodes=_nodes(res.result), error=str(res.exception or ""))

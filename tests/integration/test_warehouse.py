@@ -57,7 +57,7 @@ def test_build_is_green_and_published(built_home):
     kinds = {r["unique_id"].split(".")[0] for r in run["results"]}
     assert {"model", "seed", "snapshot", "test", "unit_test"} <= kinds
     assert settings.paths().warehouse.exists()
-    assert not list(settings.paths().warehouse_dir.glob(".edulake.build-*"))
+    assert not list(settings.paths().warehouse_dir.glob(".edulake.build*"))
     with open_warehouse() as con:
         core = {r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'core'").fetchall()}
@@ -205,7 +205,7 @@ def test_failed_build_publishes_nothing(built_home, tmp_path, monkeypatch):
     result = runner.build(select="dim_grade")
     assert not result.success
     assert settings.paths().warehouse.read_bytes() == published
-    assert not list(settings.paths().warehouse_dir.glob(".edulake.build-*"))
+    assert not list(settings.paths().warehouse_dir.glob(".edulake.build*"))
 
 
 def test_generated_dbt_files_match_the_standard():

@@ -16,7 +16,6 @@ import pyarrow as pa
 from edulake import duckdb_extensions, settings
 from edulake.lake import tables
 
-
 # DuckDB's buffer pool, not the process: the Arrow batches handed to delta-rs, delta-rs's writer and Python
 # come on top. The whole ingest must stay within 6 GB (issue 15); measured at scale 1.0 on the exam feed's
 # school year (5.07 M rows, 2026-12-01): a 6 GB pool peaked at 6.56 GB RSS, 3.5 GB at 4.78 GB with the same CPU

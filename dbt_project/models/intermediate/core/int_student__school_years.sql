@@ -1,20 +1,17 @@
 -- Every (student, school year) seen in any feed, with demographics from the best source:
 -- the census roster first, then the fitness upload, vision screening, exam scores, status changes.
 -- Students missing from the roster still get a row, so every fact joins dim_student.
-{%- set feeds = [
-    ref('stg_enrollment__student_enrollment'),
-    ref('stg_health__fitness_test'),
-    ref('stg_health__vision_screening'),
-    ref('stg_exam__exam_score'),
-    ref('stg_enrollment__student_status_change'),
-] %}
+-- Incremental: every school year of a student seen in any feed since the last build is derived again.
+{{ config(materialized='incremental', unique_key='student_key') }}
+{%- set feeds = edulake_student_feeds() %}
 
 -- seen: columns a feed lacks come out NULL
 with seen as (
     {{ dbt_utils.union_relations(
         relations=feeds,
         include=['student_token', 'school_year', 'sex', 'birth_month', 'ethnicity', 'hukou_district',
-                 'is_non_beijing']) }}
+                 'is_non_beijing'],
+        where=edulake_student_changed()) }}
 ),
 
 ranked as (

@@ -1,5 +1,8 @@
 -- Test records in the shape the scoring macros read: one row per student and test year,
 -- grade as the standard's code ('1'..'12'), sex '1'/'2', raw measurements (silver names).
+-- A view: a projection of fct_fitness_test, read by the scoring models for all or only changed records.
+{{ config(materialized='view') }}
+
 select
     student_key as record_key,
     student_key,

@@ -1,4 +1,8 @@
 -- 学生维度: one row per student and school year; pseudonymous keys and demographics, no identifiers.
+-- Incremental: the students int_student__school_years derived again are replaced.
+{{ config(materialized='incremental', unique_key='student_key') }}
+{%- do edulake_student_feeds() %}{# the feeds it reads in an incremental build #}
+
 select
     student_key,
     student_xyear_key,
@@ -11,3 +15,4 @@ select
     is_non_beijing,
     is_on_census_roster
 from {{ ref('int_student__school_years') }}
+where {{ edulake_student_changed() }}

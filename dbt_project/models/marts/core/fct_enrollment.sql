@@ -1,5 +1,10 @@
 -- 学籍普查日快照: one row per student and school year from the census roster.
-with roster as (select * from {{ ref('stg_enrollment__student_enrollment') }}),
+{{ config(materialized='incremental', unique_key='student_key') }}
+
+with roster as (
+    select * from {{ ref('stg_enrollment__student_enrollment') }}
+    where {{ edulake_changed(schools=ref('stg_reference__school')) }}
+),
 
 schools as (select * from {{ ref('int_school__districts') }}),
 

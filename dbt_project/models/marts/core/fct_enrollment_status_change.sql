@@ -1,5 +1,10 @@
 -- 学籍异动事件: one row per change (student, change type, date).
-with changes as (select * from {{ ref('stg_enrollment__student_status_change') }}),
+{{ config(materialized='incremental', unique_key='status_change_key') }}
+
+with changes as (
+    select * from {{ ref('stg_enrollment__student_status_change') }}
+    where {{ edulake_changed(schools=ref('stg_reference__school')) }}
+),
 
 schools as (select * from {{ ref('int_school__districts') }}),
 

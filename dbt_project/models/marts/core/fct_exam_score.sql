@@ -1,5 +1,10 @@
 -- 考试成绩: one row per exam, subject and student.
-with scores as (select * from {{ ref('stg_exam__exam_score') }}),
+{{ config(materialized='incremental', unique_key='exam_score_key') }}
+
+with scores as (
+    select * from {{ ref('stg_exam__exam_score') }}
+    where {{ edulake_changed(schools=ref('stg_reference__school')) }}
+),
 
 schools as (select * from {{ ref('int_school__districts') }})
 

@@ -1,6 +1,11 @@
 -- 体质健康测试: one row per student and test year (so student_key is its key), raw measurements
 -- under their silver names.
-with tests as (select * from {{ ref('stg_health__fitness_test') }}),
+{{ config(materialized='incremental', unique_key='student_key') }}
+
+with tests as (
+    select * from {{ ref('stg_health__fitness_test') }}
+    where {{ edulake_changed(schools=ref('stg_reference__school')) }}
+),
 
 schools as (select * from {{ ref('int_school__districts') }})
 

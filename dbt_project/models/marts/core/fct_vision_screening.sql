@@ -1,5 +1,10 @@
 -- 视力筛查: one row per student and screening date.
-with screenings as (select * from {{ ref('stg_health__vision_screening') }}),
+{{ config(materialized='incremental', unique_key='vision_screening_key') }}
+
+with screenings as (
+    select * from {{ ref('stg_health__vision_screening') }}
+    where {{ edulake_changed(schools=ref('stg_reference__school')) }}
+),
 
 schools as (select * from {{ ref('int_school__districts') }})
 

@@ -1,7 +1,16 @@
 -- 体测成绩: one row per student and test year, scored by the 2014 standard.
-with scores as (
-    {{ fitness_record_scores(ref('int_health__fitness_measurements'),
-                             ref('int_health__fitness_item_scores'),
+-- Incremental: the records whose test row or school was loaded since the last build are scored again.
+{{ config(materialized='incremental', unique_key='student_key') }}
+{%- set tests, schools = ref('stg_health__fitness_test'), ref('stg_reference__school') %}
+{%- set changed = ' where record_key in (' ~ edulake_changed_keys('student_key', tests, schools=schools) ~ ')'
+                  if edulake_since() is not none else '' %}
+
+with measurements as (select * from {{ ref('int_health__fitness_measurements') }}{{ changed }}),
+
+item_scores as (select * from {{ ref('int_health__fitness_item_scores') }}{{ changed }}),
+
+scores as (
+    {{ fitness_record_scores('measurements', 'item_scores',
                              ref('health_fitness_item_weights'),
                              ref('health_fitness_levels')) }}
 )
@@ -33,5 +42,5 @@ select
     s.level,
     s.is_complete,
     s.is_low_confidence
-from {{ ref('int_health__fitness_measurements') }} as m
+from measurements as m
 inner join scores as s on m.record_key = s.record_key

@@ -1,0 +1,149 @@
+"""Whether a DuckDB build may be incremental, and from when.
+
+A build is incremental when the previous green build left its record (warehouse/builder_state.json, beside
+builder_state.duckdb) and nothing since needs a rebuild. The record holds when that build took the lake's
+lock, the fingerprint of what shapes the warehouse (the standard in schemas/, the dbt project, dbt's
+version) and, per silver table, the Delta version it read and that commit's checksum. The incremental
+models (macros/core/incremental.sql) then recompute only the keys whose silver rows were loaded since
+that moment: no ingest writes while a build holds the lake's lock, so every row loaded after it has a
+later `_loaded_at`.
+
+A full build (dbt --full-refresh) is chosen when asked for, and when the record is missing or unreadable, the
+builder's state is missing, the fingerprint differs (another standard version, changed models or macros),
+or a silver table changed in a way other than appending and merging in rows (rewritten, recreated, rows
+deleted): superseded rows are replaced by key, deleted ones would be missed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from edulake.settings import DBT_PROJECT_DIR, SCHEMAS_DIR, Paths
+
+RECORD = "builder_state.json"
+# what shapes the built tables (dbt_packages and target/ are derived; logs are not inputs)
+PROJECT_PARTS = ("dbt_project.yml", "packages.yml", "models", "macros", "seeds", "snapshots", "tests")
+# Delta operations that only add rows or replace rows of the same key (a MERGE's update): what silver's
+# ingestion does. Anything else (DELETE, an overwrite, RESTORE, …) may remove rows: a full build.
+KEEPS_ROWS = {"MERGE", "OPTIMIZE", "VACUUM START", "VACUUM END", "CREATE TABLE"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    full: bool
+    reason: str
+    since: str | None  # the previous build's lock time (UTC, ISO) for an incremental build
+
+
+def record_path(p: Paths) -> Path:
+    return p.warehouse_dir / RECORD
+
+
+def fingerprint() -> str:
+    """One digest of the standard, the dbt project's inputs and dbt's version."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    digest.update(f"dbt-core {version('dbt-core')} dbt-duckdb {version('dbt-duckdb')}".encode())
+    roots = [SCHEMAS_DIR] + [DBT_PROJECT_DIR / part for part in PROJECT_PARTS]
+    for root in roots:
+        files = [root] if root.is_file() else sorted(f for f in root.rglob("*") if f.is_file())
+        for f in files:
+            digest.update(str(f.relative_to(SCHEMAS_DIR.parent)).encode())
+            digest.update(hashlib.sha256(f.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def _commit(table: Path, version: int) -> Path:
+    return table / "_delta_log" / f"{version:020d}.json"
+
+
+def _latest_version(table: Path) -> int | None:
+    versions = [int(f.stem) for f in (table / "_delta_log").glob("*.json") if f.stem.isdigit()]
+    return max(versions) if versions else None
+
+
+def silver_marks(p: Paths) -> dict[str, dict]:
+    """Per silver table: its latest Delta version and that commit's checksum."""
+    marks = {}
+    for table in sorted(d for d in p.silver.glob("*") if d.is_dir()):
+        v = _latest_version(table)
+        if v is not None:
+            marks[table.name] = {"version": v, "commit": hashlib.sha256(_commit(table, v).read_bytes()).hexdigest()}
+    return marks
+
+
+def _removes_rows(commit: Path) -> str | None:
+    """What in this commit may have removed silver rows (None: it only added or replaced by key)."""
+    for line in commit.read_text(encoding="utf-8").splitlines():
+        info = json.loads(line).get("commitInfo") if line.strip() else None
+        if info is None:
+            continue
+        op = info.get("operation", "")
+        if op == "WRITE" and (info.get("operationParameters") or {}).get("mode") == "Append":
+            return None
+        if op in KEEPS_ROWS:
+            deleted = (info.get("operationMetrics") or {}).get("numTargetRowsDeleted") or 0
+            return f"{op} deleted {deleted} rows" if int(deleted) else None
+        return op or "an unnamed commit"
+    return "a commit without commitInfo"
+
+
+def silver_changes_that_remove_rows(p: Paths, marks: dict[str, dict]) -> str | None:
+    """Why the silver tables cannot be followed by key since `marks` (None when they can)."""
+    for name, mark in marks.items():
+        table = p.silver / name
+        recorded = _commit(table, mark["version"])
+        if not recorded.exists() or hashlib.sha256(recorded.read_bytes()).hexdigest() != mark["commit"]:
+            return f"silver/{name} was rewritten since the last build (its Delta version {mark['version']} changed)"
+        latest = _latest_version(table) or 0
+        for v in range(mark["version"] + 1, latest + 1):
+            commit = _commit(table, v)
+            if not commit.exists():
+                return f"silver/{name}: Delta commit {v} is missing"
+            what = _removes_rows(commit)
+            if what is not None:
+                return f"silver/{name}: Delta commit {v} ({what}) may remove rows"
+    return None
+
+
+def plan(p: Paths, state: Path, full_refresh: bool) -> Plan:
+    """Full or incremental, and why (the reason is logged and kept in the build record)."""
+    if full_refresh:
+        return Plan(True, "--full-refresh", None)
+    if not state.exists():
+        return Plan(True, "no builder state (first build)", None)
+    try:
+        rec = json.loads(record_path(p).read_text(encoding="utf-8"))
+        since, marks, fp = rec["lock_taken_at"], rec["silver"], rec["fingerprint"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return Plan(True, "no readable record of the previous build", None)
+    if fp != fingerprint():
+        return Plan(True, "the standard or the dbt project changed since the last build", None)
+    why = silver_changes_that_remove_rows(p, marks)
+    if why is not None:
+        return Plan(True, why, None)
+    return Plan(False, f"rows loaded since {since}", since)
+
+
+def lock_time() -> str:
+    """Now, as the `_loaded_at` values are compared (UTC, microseconds)."""
+    now = time.time()
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}"
+
+
+def remember(p: Paths, lock_taken_at: str, marks: dict[str, dict]) -> None:
+    """The record of a green build (written after its state is in place)."""
+    record = {"lock_taken_at": lock_taken_at, "fingerprint": fingerprint(), "silver": marks}
+    tmp = record_path(p).with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    tmp.replace(record_path(p))
+
+
+def forget(p: Paths) -> None:
+    """No record: the next build is full (a failed build, a state moved aside)."""
+    record_path(p).unlink(missing_ok=True)
