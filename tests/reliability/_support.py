@@ -176,9 +176,10 @@ class Child:
         """SIGKILL now to the whole process group (the Python parent and a Spark JVM it started), if the
         parent still runs; the exit status (-9 when the kill landed). Returns once nothing of the group runs."""
         if self.proc.poll() is None:
-            self.killed_group = [(_safe(p.cmdline) or ["?"])[0] for p in group_members(self.proc.pid)]
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
+            # who was hit: the killed stay listed (as zombies) until collected below
+            self.killed_group = [_safe(p.name) or "?" for p in group_members(self.proc.pid, zombies=True)]
         rc = self.proc.wait(60)
         self.reader.join(5)
         settle_group(self.proc.pid)
@@ -192,14 +193,14 @@ class Child:
 
     @property
     def killed_jvm(self) -> bool:
-        return any(Path(c).name == "java" for c in self.killed_group)
+        return "java" in self.killed_group
 
     @property
     def text(self) -> str:
         return "\n".join(line for _, line in self.lines)
 
 
-def _safe(call) -> list[str]:
+def _safe(call):
     try:
         return call()
     except psutil.Error:

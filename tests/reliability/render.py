@@ -90,8 +90,8 @@ def render(results: dict) -> str:
         out.append(f"Seed {k['seed']}. Each episode copies a home holding the reference data and one feed's inbox "
                    "and kills `edulake ingest <feed>` at a moment drawn inside one stage's window, measured on an "
                    "uninterrupted run of the same feed (uninterrupted run, seconds: "
-                   + ", ".join(f"{f} {s}" for f, s in k["seconds"].items()) + f"). Every {_nth(k.get('double_every', 4))} episode kills the "
-                   "rerun too. Before the rerun every Delta table must read whole and the ledger must not claim more "
+                   + ", ".join(f"{f} {s}" for f, s in k["seconds"].items()) + f"). Every {_nth(k.get('double_every') or len(k.get('kills_per_episode', [1, 1, 1, 2])))} episode kills "
+                   "the rerun too. Before the rerun every Delta table must read whole and the ledger must not claim more "
                    "than the tables hold; after it the whole lake (bronze, quarantine, silver, identity, ledger, "
                    "ops/quality; load times aside) equals the uninterrupted run's.\n")
         out.append("| stage reached when killed | kills |")
@@ -114,7 +114,8 @@ def render(results: dict) -> str:
                    f"{len(ks['files'])} of its files ({', '.join(ks['files'])}: CSV and XLSX), since every Spark "
                    f"run starts a JVM (uninterrupted run: {', '.join(f'{f} {v} s' for f, v in ks['seconds'].items())}). "
                    f"Each episode kills {' or '.join(map(str, ks['kills_per_episode']))} times (the later kills hit "
-                   "the rerun, a crash during recovery) before the rerun that must converge. A kill is SIGKILL to the "
+                   "the rerun, a crash during recovery) before the rerun that must converge; the stages are taken in "
+                   "turn (landing, bronze, silver), the moment inside each drawn. A kill is SIGKILL to the "
                    "child's process group: the Python parent and the Spark JVM it started "
                    f"({ks['jvm_killed']} of the {ks['kills_landed']} kills hit a running JVM; the others landed "
                    "before it had started); after each, nothing of the group may still run "
