@@ -167,6 +167,17 @@ def _move_aside(path: Path, aside: Path, relative_to: Path) -> Path:
     return dest
 
 
+def _version_sidecars(entry: Path) -> list[Path]:
+    """What delta-spark writes beside a commit for the same version: `<version>.crc` (the checksum readers
+    trust), `<version>.checkpoint*.parquet`, and Hadoop's hidden checksums of each (`.<version>.json.crc`, ...).
+    Left behind when the commit is moved aside, they describe a version the log no longer has: delta-rs refuses
+    the table ("CRC file version N is newer than log segment version N-1"), and Spark's next commit of that
+    version keeps the stale Hadoop checksum and then fails reading its own commit (ChecksumException)."""
+    log = entry.parent
+    return sorted(f for f in (*log.glob(f"{entry.stem}.*"), *log.glob(f".{entry.stem}.*"))
+                  if f != entry and f.is_file())
+
+
 def _reset(feeds: set[str] | None, status_from: tuple[str, ...], status_to: str, table: str | None = None) -> int:
     """Put ledger entries back to an earlier status (their counts cleared): the pipeline then redoes them."""
     import pyarrow as pa
@@ -214,6 +225,8 @@ def repair(on_event=print, engine=None) -> Report:
             if pr.kind == "truncated_log":
                 entry = _commit_files(pr.path)[-1]
                 _move_aside(entry, aside, p.lake)
+                for sidecar in _version_sidecars(entry):  # a version's .crc and checkpoint go with its commit
+                    _move_aside(sidecar, aside, p.lake)
                 checkpoint = pr.path / "_delta_log" / "_last_checkpoint"
                 if checkpoint.exists() and json.loads(checkpoint.read_text()).get("version", -1) >= int(entry.stem):
                     _move_aside(checkpoint, aside, p.lake)

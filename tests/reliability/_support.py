@@ -6,8 +6,10 @@ writer); nothing is mocked."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -16,6 +18,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import psutil
 
 from edulake import settings
 
@@ -28,6 +32,15 @@ KEY = "test-key-not-secret-" + "0" * 44
 # the seed and scale of the sources every fault test starts from (one school year, tiny)
 SCALE, SEED, YEARS = 0.0005, 3, (2025, 2025)
 TIMINGS: dict[str, float] = {}  # measured uninterrupted runs (the build's, by the full_home fixture)
+
+# What a child needs to run on each lake engine. On Spark the JVM of these short runs is told to compile with C1
+# only and to collect with one thread, and Delta's shuffles get one partition: the same engine code and the
+# same Delta writes, at about two thirds of the CPU (most of a tiny run is JVM warm-up).
+ENGINE_ENV = {
+    "duckdb": {"EDULAKE_ENGINE": "duckdb"},
+    "spark": {"EDULAKE_ENGINE": "spark", "EDULAKE_SHUFFLE_PARTITIONS": "1",
+              "JAVA_TOOL_OPTIONS": "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:CICompilerCount=1"},
+}
 
 
 def env(home: Path, **extra: str) -> dict[str, str]:
@@ -42,8 +55,82 @@ def env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def cli(home: Path, *args: str, timeout: float = 600, **extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "edulake.cli", *args], env=env(home, **extra),
-                          capture_output=True, text=True, timeout=timeout)
+    """Run `edulake <args>` to its end in a process group of its own; returns once the whole group (a Spark
+    JVM included) has ended."""
+    proc = subprocess.Popen([sys.executable, "-m", "edulake.cli", *args], env=env(home, **extra),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise
+    finally:
+        settle_group(proc.pid)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+# --- process groups: a child and what it started (the Spark JVM) -------------------------------------
+
+def group_members(pgid: int, zombies: bool = False) -> list[psutil.Process]:
+    """Live processes of a process group (with `zombies`: also those that have ended, not yet collected)."""
+    out = []
+    for proc in psutil.process_iter(["status"]):
+        try:
+            if (zombies or proc.info["status"] != psutil.STATUS_ZOMBIE) and os.getpgid(proc.pid) == pgid:
+                out.append(proc)
+        except (ProcessLookupError, psutil.Error):
+            continue
+    return out
+
+
+def _reap(pgid: int) -> None:
+    """Collect the exit of the group's ended processes that are now our children (orphans handed to us as a
+    subreaper: the JVM, the spark-submit shell), so that their CPU time is counted in RUSAGE_CHILDREN and no
+    zombie stays."""
+    for proc in group_members(pgid, zombies=True):
+        with contextlib.suppress(ChildProcessError, OSError, psutil.Error):
+            if proc.status() == psutil.STATUS_ZOMBIE and proc.ppid() == os.getpid():
+                os.waitpid(proc.pid, 0)
+
+
+def settle_group(pgid: int, timeout: float = 60) -> None:
+    """Wait until nothing of process group `pgid` runs any more (a JVM outlives its Python parent by a
+    moment: it exits when its stdin closes). Raises if something is still running after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = group_members(pgid)
+        _reap(pgid)
+        if not alive:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still running {timeout} s after its group ended: "
+                                 + "; ".join(" ".join(_safe(p.cmdline)[:4]) for p in alive))
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def subreaper():
+    """While inside: orphans of our children (a JVM whose Python parent was killed) become our children, so
+    their CPU time is counted and their exit is collected (Linux; elsewhere a no-op)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        on = libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        on = False
+    try:
+        yield
+    finally:
+        if on:
+            libc.prctl(36, 0, 0, 0, 0)
+
+
+def cpu_seconds() -> float:
+    """User + system CPU of this process and of every child it has collected."""
+    return sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+               for f in ("ru_utime", "ru_stime"))
 
 
 @dataclass
@@ -54,11 +141,13 @@ class Child:
     started: float
     lines: list[tuple[float, str]] = field(default_factory=list)
     reader: threading.Thread | None = None
+    killed_group: list[str] = field(default_factory=list)  # the programs a kill hit (the JVM's `java` too)
 
     @classmethod
     def start(cls, home: Path, *args: str, **extra: str) -> Child:
         proc = subprocess.Popen([sys.executable, "-m", "edulake.cli", *args], env=env(home, **extra),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)  # its own process group: a kill reaches the JVM too
         child = cls(proc, time.monotonic())
 
         def read() -> None:
@@ -84,21 +173,38 @@ class Child:
         raise TimeoutError(f"no line with {marker!r} after {timeout} s")
 
     def kill(self) -> int:
-        """SIGKILL now (if still running); the exit status (-9 when the kill landed)."""
+        """SIGKILL now to the whole process group (the Python parent and a Spark JVM it started), if the
+        parent still runs; the exit status (-9 when the kill landed). Returns once nothing of the group runs."""
         if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            # who was hit: the killed stay listed (as zombies) until collected below
+            self.killed_group = [_safe(p.name) or "?" for p in group_members(self.proc.pid, zombies=True)]
         rc = self.proc.wait(60)
         self.reader.join(5)
+        settle_group(self.proc.pid)
         return rc
 
     def finish(self, timeout: float = 600) -> int:
         rc = self.proc.wait(timeout)
         self.reader.join(5)
+        settle_group(self.proc.pid)
         return rc
+
+    @property
+    def killed_jvm(self) -> bool:
+        return "java" in self.killed_group
 
     @property
     def text(self) -> str:
         return "\n".join(line for _, line in self.lines)
+
+
+def _safe(call):
+    try:
+        return call()
+    except psutil.Error:
+        return []
 
 
 def copy_home(src: Path, dest: Path) -> Path:

@@ -25,7 +25,8 @@ def pytest_sessionfinish(session, exitstatus):
     import resource
 
     ours = [i for i in session.items if "tests/reliability/" in str(i.path)]
-    whole = all(Path(a).resolve() == Path(__file__).resolve().parent for a in session.config.args)
+    whole = (all(Path(a).resolve() == Path(__file__).resolve().parent for a in session.config.args)
+             and not session.config.option.markexpr and not session.config.option.keyword)  # nothing deselected
     if support._recorded and whole and len(ours) == len(session.items):  # the whole suite alone: its cost
         cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
                   for f in ("ru_utime", "ru_stime"))
@@ -78,3 +79,26 @@ def full_home(fault_sources, reference_home, tmp_path_factory) -> Path:
     support.TIMINGS["build"] = time.monotonic() - started
     assert build.returncode == 0, build.stdout[-3000:] + build.stderr[-3000:]
     return home
+
+
+@pytest.fixture(scope="session")
+def spark_subreaper():
+    """Spark runs under a subreaper: a killed child's JVM is collected here, its CPU time counted."""
+    with support.subreaper():
+        yield
+
+
+@pytest.fixture(scope="session")
+def uninterrupted_spark(fault_sources, reference_home, tmp_path_factory, spark_subreaper):
+    """The Spark engine's uninterrupted runs, and the DuckDB engine's of the same inbox (for parity)."""
+    from test_kill_anywhere import PLANS, Plan, measure_uninterrupted
+
+    started, cpu = time.monotonic(), support.cpu_seconds()
+    runs = measure_uninterrupted(PLANS["spark"], fault_sources, reference_home, tmp_path_factory)
+    duck = measure_uninterrupted(Plan("duckdb", PLANS["spark"].feeds, 0, (1,), PLANS["spark"].files, ""),
+                                 fault_sources, reference_home, tmp_path_factory)
+    for feed, run in runs.items():
+        run["duckdb_snapshot"] = duck[feed]["snapshot"]
+    support.record("setup_spark", engine="spark", test_seconds=round(time.monotonic() - started, 1),
+                   cpu_seconds=round(support.cpu_seconds() - cpu, 1))
+    return runs

@@ -12,9 +12,17 @@ run's and every batch reconciles. Every second episode kills the rerun as well (
 The build is killed the same way at seeded moments of its measured duration: the published warehouse must be
 the previous good one byte for byte, and the rerun publishes a warehouse with the same tables and rows.
 
+The ingest test runs on both lake engines (parametrised, one code path). On Spark a kill hits the child's whole
+process group, the JVM with its Python parent, and nothing of the group may be left running; one feed (health:
+CSV and XLSX) with a few of its files, since every Spark run pays for a JVM, and every episode kills three times (the
+later kills hit the reruns: crashes during recovery) before the rerun that must converge; with so few kills
+the stages are taken in turn (landing, bronze, silver), the moment inside each still drawn. The Spark engine's uninterrupted run must also equal the DuckDB
+engine's on the same home (what tests/integration/test_engine_parity.py establishes for every feed).
+
 CI: EDULAKE_FAULT_KILLS (default 30 kills that land while the run is under way: about 20 episodes, every second
-one with a second kill; a moment drawn after the run already ended is drawn again) and
-EDULAKE_FAULT_BUILD_KILLS (default 2; each later kill hits the rerun of the one before, then one rerun). GX is off in these children (EDULAKE_GX=0: it only reads).
+one with a second kill; a moment drawn after the run already ended is drawn again), EDULAKE_FAULT_SPARK_KILLS
+(default 8) and EDULAKE_FAULT_BUILD_KILLS (default 2; each later kill hits the rerun of the one before, then one
+rerun). GX is off in these children (EDULAKE_GX=0: it only reads).
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import os
 import random
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import _support as support
@@ -35,11 +44,33 @@ from edulake import settings
 
 FEEDS = ("enrollment", "health", "exam", "facility")
 STAGES = {"landing": "落地 ", "bronze": "bronze/", "silver": "silver/"}
+# with few kills (Spark) the stages are taken in turn, not drawn, so that each is hit (landing is short)
+STAGE_ORDER = [s for _ in range(100) for s in STAGES]
 TARGET_KILLS = int(os.environ.get("EDULAKE_FAULT_KILLS", 30))  # kills that land while the run is under way
-EPISODES = (2 * TARGET_KILLS) // 3  # with every second episode killing twice
-DOUBLE_EVERY = 2  # every 2nd episode also kills the rerun
 BUILD_KILLS = int(os.environ.get("EDULAKE_FAULT_BUILD_KILLS", 2))
 SEED = int(os.environ.get("EDULAKE_FAULT_SEED", 20261130))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How one engine is killed: the feeds it ingests, the kills to land, how many per episode (the kills
+    after the first hit the rerun: a crash during recovery), only these inbox files (None: all)."""
+
+    engine: str
+    feeds: tuple[str, ...]
+    kills: int
+    kills_per_episode: tuple[int, ...]  # cycled over the episodes
+    files: tuple[str, ...] | None
+    section: str  # where docs/reliability.json keeps its figures
+
+
+PLANS = {
+    "duckdb": Plan("duckdb", FEEDS, TARGET_KILLS, (1, 2), None, "kill_ingest"),
+    # a JVM start per run: one feed, one district's CSV and XLSX fitness files and a vision file, three kills an
+    # episode
+    "spark": Plan("spark", ("health",), int(os.environ.get("EDULAKE_FAULT_SPARK_KILLS", 8)), (3,),
+                  ("体测_2025_110101.csv", "体测_2025_110102.xlsx", "视力筛查_2025_110101.csv"), "kill_ingest_spark"),
+}
 
 
 def windows(child: support.Child, end: float) -> dict[str, tuple[float, float]]:
@@ -53,16 +84,15 @@ def windows(child: support.Child, end: float) -> dict[str, tuple[float, float]]:
     return {s: (starts[s], starts[order[i + 1]] if i + 1 < len(order) else end) for i, s in enumerate(order)}
 
 
-@pytest.fixture(scope="module")
-def uninterrupted(fault_sources, reference_home, tmp_path_factory):
+def measure_uninterrupted(plan: Plan, fault_sources, reference_home, tmp_path_factory) -> dict:
     """Per feed: the home before the run (reference data only + the feed's inbox), the home after an
-    uninterrupted run, its snapshot, and its stage windows."""
+    uninterrupted run on the plan's engine, its snapshot, and its stage windows."""
     out = {}
-    for feed in FEEDS:
-        before = support.copy_home(reference_home, tmp_path_factory.mktemp(f"before_{feed}") / "home")
-        add_inbox(before, fault_sources, feed)
-        after = support.copy_home(before, tmp_path_factory.mktemp(f"after_{feed}") / "home")
-        child = support.Child.start(after, "ingest", feed)
+    for feed in plan.feeds:
+        before = support.copy_home(reference_home, tmp_path_factory.mktemp(f"before_{plan.engine}_{feed}") / "home")
+        add_inbox(before, fault_sources, feed, list(plan.files) if plan.files else None)
+        after = support.copy_home(before, tmp_path_factory.mktemp(f"after_{plan.engine}_{feed}") / "home")
+        child = support.Child.start(after, "ingest", feed, **support.ENGINE_ENV[plan.engine])
         rc = child.finish()
         end = time.monotonic() - child.started
         assert rc == 0, child.text[-3000:]
@@ -71,22 +101,28 @@ def uninterrupted(fault_sources, reference_home, tmp_path_factory):
     return out
 
 
-def kill_once(home: Path, feed: str, windows: dict, rng: random.Random) -> dict:
-    stage = rng.choice(sorted(windows))
+@pytest.fixture(scope="module")
+def uninterrupted(fault_sources, reference_home, tmp_path_factory):
+    return measure_uninterrupted(PLANS["duckdb"], fault_sources, reference_home, tmp_path_factory)
+
+
+def kill_once(home: Path, feed: str, windows: dict, rng: random.Random, engine: str = "duckdb",
+              stage: str | None = None) -> dict:
+    stage = stage or rng.choice(sorted(windows))
     start, end = windows[stage]
     offset = rng.uniform(0, 0.8 * max(end - start, 0.01))  # the tail of a window is often the next stage
-    child = support.Child.start(home, "ingest", feed)
+    child = support.Child.start(home, "ingest", feed, **support.ENGINE_ENV[engine])
     seen = child.wait_for(STAGES[stage])
     if seen is not None:
         time.sleep(max(0.0, offset - (time.monotonic() - child.started - seen)))
-    rc = child.kill()
+    rc = child.kill()  # the whole group; returns once nothing of it runs (else it raises)
     reached = "startup"
     for _, line in child.lines:
         for s, marker in STAGES.items():
             if marker in line:
                 reached = s
     return {"feed": feed, "stage": stage, "offset_s": round(offset, 3), "reached": reached,
-            "killed": rc == -9, "rc": rc}
+            "killed": rc == -9, "rc": rc, "jvm_killed": child.killed_jvm}
 
 
 def assert_readers_see_whole_tables(home: Path, feed: str) -> None:
@@ -112,28 +148,31 @@ def assert_readers_see_whole_tables(home: Path, feed: str) -> None:
 
 
 @pytest.mark.slow
-def test_ingest_killed_anywhere_converges(uninterrupted, tmp_path):
-    started = time.monotonic()
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_ingest_killed_anywhere_converges(engine, request, tmp_path):
+    plan = PLANS[engine]
+    runs = request.getfixturevalue("uninterrupted" if engine == "duckdb" else "uninterrupted_spark")
+    started, cpu = time.monotonic(), support.cpu_seconds()
     rng = random.Random(SEED)
     kills, episodes, converged, lost_total, extra_total = [], 0, 0, 0, 0
     missed = 0
     i = 0
-    while sum(k["killed"] for k in kills) < TARGET_KILLS:
-        assert i < 3 * EPISODES, f"only {sum(k['killed'] for k in kills)} of {len(kills)} kills landed"
-        feed = FEEDS[i % len(FEEDS)]
-        ref = uninterrupted[feed]
+    while sum(k["killed"] for k in kills) < plan.kills:
+        assert i < 3 * plan.kills, f"only {sum(k['killed'] for k in kills)} of {len(kills)} kills landed"
+        feed = plan.feeds[i % len(plan.feeds)]
+        ref = runs[feed]
         home = support.copy_home(ref["before"], tmp_path / "home")
-        shots = [kill_once(home, feed, ref["windows"], rng)]
-        assert_readers_see_whole_tables(home, feed)
-        if i % DOUBLE_EVERY == DOUBLE_EVERY - 1:  # a crash during recovery
-            shots.append(kill_once(home, feed, ref["windows"], rng))
+        shots = []
+        for _ in range(plan.kills_per_episode[i % len(plan.kills_per_episode)]):  # the later ones: in recovery
+            stage = None if plan.engine == "duckdb" else STAGE_ORDER[len(kills) + len(shots) + missed]
+            shots.append(kill_once(home, feed, ref["windows"], rng, engine, stage))
             assert_readers_see_whole_tables(home, feed)
         i += 1
         if not any(s["killed"] for s in shots):  # the run ended before the moment drawn (timing on a busy
             missed += len(shots)                # machine): nothing to recover from, draw again
             shutil.rmtree(home)
             continue
-        rerun = support.cli(home, "ingest", feed)
+        rerun = support.cli(home, "ingest", feed, **support.ENGINE_ENV[engine])
         got = support.snapshot(home)
         lost, extra = support.rows_lost(ref["snapshot"], got)
         lost_total += lost
@@ -146,6 +185,8 @@ def test_ingest_killed_anywhere_converges(uninterrupted, tmp_path):
         assert set(got) == set(ref["snapshot"]), (feed, shots)
         for name in got:
             assert got[name] == ref["snapshot"][name], (feed, name, shots)
+        if "duckdb_snapshot" in ref:  # and the other engine's result on the same inbox
+            assert got == ref["duckdb_snapshot"], (feed, shots)
         for e in support.ledger_rows(home):
             assert e.status in ("loaded", "rejected"), e
             assert e.rows_received == e.rows_accepted + e.rows_quarantined + e.rows_collapsed, e
@@ -154,17 +195,23 @@ def test_ingest_killed_anywhere_converges(uninterrupted, tmp_path):
             s["converged"] = True
         shutil.rmtree(home)
     landed = [k for k in kills if k["killed"]]
-    support.record("kill_ingest", episodes=episodes, converged=converged, kills=len(kills) + missed,
+    figures = dict(engine=engine, episodes=episodes, converged=converged, kills=len(kills) + missed,
                    kills_landed=len(landed), missed=missed,
                    rows_lost=lost_total, rows_extra=extra_total,
                    by_stage={s: sum(1 for k in landed if k["reached"] == s) for s in ("startup", *STAGES)},
-                   by_feed={f: sum(1 for k in landed if k["feed"] == f) for f in FEEDS},
-                   seed=SEED, scale=support.SCALE, double_every=DOUBLE_EVERY,
-                   seconds={f: round(v["seconds"], 2) for f, v in uninterrupted.items()},
+                   by_feed={f: sum(1 for k in landed if k["feed"] == f) for f in plan.feeds},
+                   seed=SEED, scale=support.SCALE, kills_per_episode=list(plan.kills_per_episode),
+                   seconds={f: round(v["seconds"], 2) for f, v in runs.items()},
                    test_seconds=round(time.monotonic() - started, 1))
-    assert len(landed) >= TARGET_KILLS
+    if engine == "spark":  # (its uninterrupted runs are the section setup_spark)
+        figures.update(files=list(plan.files), jvm_killed=sum(k["jvm_killed"] for k in landed), left_running=0,
+                       equals_duckdb_engine=converged, cpu_seconds=round(support.cpu_seconds() - cpu, 1))
+    support.record(plan.section, **figures)
+    assert len(landed) >= plan.kills
     assert {k["reached"] for k in landed} >= {"landing", "bronze", "silver"}
     assert lost_total == 0 and extra_total == 0
+    if engine == "spark":  # the JVM was up when the kills after landing hit, and went down with its parent
+        assert all(k["jvm_killed"] for k in landed if k["reached"] == "silver")
 
 
 @pytest.mark.slow

@@ -7,6 +7,9 @@
 - an ingest during a build: the build holds the lake's lock exclusive, so the ingest waits for it, or, when it
   may not wait (EDULAKE_LOCK_WAIT), fails with a clear message and writes nothing;
 - a build during an ingest: the same the other way round; the published warehouse stays as it was.
+
+On the Spark engine (a Spark-written lake, the health files of the Spark kill test): two Spark ingests of the
+feed at once, and a Spark ingest while a real `edulake build` (of one model, to keep it short) holds the lake.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from conftest import add_inbox
 from edulake import settings
 
 CASES: list[dict] = []
+SPARK_CASES: list[dict] = []
+SPARK = support.ENGINE_ENV["spark"]
 
 
 def no_traceback(*texts: str) -> None:
@@ -40,6 +45,10 @@ def _record():
     yield
     if CASES:
         support.record("writers", cases=list(CASES), test_seconds=round(time.monotonic() - started, 1))
+    if SPARK_CASES:
+        support.record("writers_spark", engine="spark", cases=list(SPARK_CASES),
+                       test_seconds=round(sum(c.pop("seconds") for c in SPARK_CASES), 1),
+                       cpu_seconds=round(sum(c.pop("cpu_seconds") for c in SPARK_CASES), 1))
 
 
 @pytest.mark.slow
@@ -128,3 +137,58 @@ def test_a_build_during_an_ingest_fails_clearly_and_publishes_nothing(full_home,
     assert published.read_bytes() == before
     CASES.append({"case": "`edulake build` while an ingest holds the lake", "outcome": "exit 1, clear message, "
                   "published warehouse unchanged", "message": run.stderr.strip().splitlines()[-1][:200]})
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_two_spark_ingests_of_one_feed_serialise(uninterrupted_spark, tmp_path):
+    started, cpu = time.monotonic(), support.cpu_seconds()
+    ref = uninterrupted_spark["health"]
+    home = support.copy_home(ref["before"], tmp_path / "twice")
+    a, b = support.Child.start(home, "ingest", "health", **SPARK), support.Child.start(home, "ingest", "health", **SPARK)
+    ra, rb = a.finish(), b.finish()  # each returns once its JVM has ended too
+    no_traceback(a.text, b.text)
+    assert (ra, rb) == (0, 0), a.text[-2000:] + b.text[-2000:]
+    assert support.snapshot(home) == ref["snapshot"]  # = one uninterrupted Spark run: no batch lost or doubled
+    got = ledger_view(home, ("health",))
+    assert len(got) == len(list((home / "inbox" / "health").iterdir())) and all(r[1] == "loaded" for r in got)
+    waited = [c for c in (a, b) if "跳过" in c.text]
+    SPARK_CASES.append({
+        "case": "two `edulake ingest health --engine spark` at once", "outcome": "serialised on the feed lock: "
+        f"{'the second skipped the files the first had landed' if waited else 'one after the other'}; lake = one "
+        f"uninterrupted Spark run's, all {len(got)} batches loaded once", "message": next(
+            (line.strip() for c in waited for line in c.text.splitlines() if "跳过" in line), "exit 0 ×2, no traceback")[:200],
+        "seconds": time.monotonic() - started, "cpu_seconds": support.cpu_seconds() - cpu})
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_a_spark_ingest_during_a_build_waits_or_fails_clearly(uninterrupted_spark, fault_sources, tmp_path):
+    started, cpu = time.monotonic(), support.cpu_seconds()
+    home = support.copy_home(uninterrupted_spark["health"]["after"], tmp_path / "home")
+    before = ledger_view(home, ("health",))
+    build = support.Child.start(home, "build", "--select", "stg_health__fitness_test")
+    wait_for_lake_lock(home, build.proc.pid)
+    late = "视力筛查_2025_110102.csv"  # a new delivery arrives while the build runs
+    add_inbox(home, fault_sources, "health", [late])
+    impatient = support.cli(home, "ingest", "health", EDULAKE_LOCK_WAIT="1", **SPARK)
+    no_traceback(impatient.stderr)
+    assert impatient.returncode == 1 and "a warehouse build holds the lake's lock" in impatient.stderr
+    assert ledger_view(home, ("health",)) == before  # it wrote nothing
+    patient = support.Child.start(home, "ingest", "health", **SPARK)
+    assert build.proc.poll() is None, "the build ended before the ingests started: nothing was tested"
+    assert build.finish() == 0, build.text[-3000:]
+    build_done = time.monotonic()
+    assert patient.finish() == 0, patient.text[-3000:]
+    no_traceback(patient.text)
+    landed = [patient.started + t for t, line in patient.lines if "落地" in line]
+    assert landed and min(landed) >= build_done - 1.0  # it did its work only once the build had released the lake
+    after = ledger_view(home, ("health",))
+    assert set(before) < set(after) and len(after) == len(before) + 1  # the new batch, and nothing else changed
+    assert all(r[1] == "loaded" and r[2] == r[3] + r[4] + r[5] for r in after)
+    assert support.readable_tables(home)
+    SPARK_CASES.append({
+        "case": "`edulake ingest health --engine spark` while `edulake build` runs", "outcome": "with "
+        "EDULAKE_LOCK_WAIT=1: exit 1, clear message, nothing written; by default: waited for the build, then "
+        "loaded the new file on Spark", "message": impatient.stderr.strip().splitlines()[-1][:200],
+        "seconds": time.monotonic() - started, "cpu_seconds": support.cpu_seconds() - cpu})
