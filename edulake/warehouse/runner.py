@@ -139,13 +139,17 @@ def changed_since(since: str | None) -> Iterator[None]:
         os.environ.pop(CHANGED_SINCE_ENV, None)
 
 
+def target_dir(p: Paths, target: str) -> Path:
+    """dbt's target/ (manifest, run_results) of a target: one per target, so each keeps its partial parse."""
+    return profiles.dbt_dir(p) / ("target" if target == "duckdb" else f"target-{target}")
+
+
 def dbt_args(command: str | list[str], p: Paths, profiles_dir: Path, target: str, select: str | None = None,
              full_refresh: bool = False, extra: list[str] | None = None, quiet: bool = False,
              exclude: str | None = None) -> list[str]:
     state = profiles.dbt_dir(p)
-    target_path = state / ("target" if target == "duckdb" else f"target-{target}")  # one manifest per target
     args = ([command] if isinstance(command, str) else list(command)) + ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(profiles_dir),
-            "--target", target, "--target-path", str(target_path), "--log-path", str(state / "logs"),
+            "--target", target, "--target-path", str(target_dir(p, target)), "--log-path", str(state / "logs"),
             "--vars", json.dumps(dbt_vars(p))]
     if select:
         args += ["--select", select]
@@ -298,7 +302,7 @@ def _lineage_end(parent: dict | None, p: Paths, target: str, database: Path | No
         from edulake.lineage import dbt as dbt_lineage
         from edulake.lineage import store
 
-        dbt_lineage.emit_build(parent, profiles.dbt_dir(p) / "target", target, database, result.success,
+        dbt_lineage.emit_build(parent, target_dir(p, target), target, database, result.success,
                                result.error)
         store.load()
     except Exception as e:  # noqa: BLE001
