@@ -36,6 +36,11 @@ def _when(section: dict) -> str:
     return section.get("recorded_at", "?")
 
 
+
+def _kills_by(out: list[str], what: str, counts: dict) -> None:
+    """A two-column Markdown table: kills per stage (or feed)."""
+    out += [f"| {what} | kills |", "|---|---:|", *(f"| {key} | {n} |" for key, n in counts.items())]
+
 def render(results: dict) -> str:
     out = [INTRO]
     out.append("## Summary\n")
@@ -94,15 +99,9 @@ def render(results: dict) -> str:
                    "the rerun too. Before the rerun every Delta table must read whole and the ledger must not claim more "
                    "than the tables hold; after it the whole lake (bronze, quarantine, silver, identity, ledger, "
                    "ops/quality; load times aside) equals the uninterrupted run's.\n")
-        out.append("| stage reached when killed | kills |")
-        out.append("|---|---:|")
-        for s, n in k["by_stage"].items():
-            out.append(f"| {s} | {n} |")
+        _kills_by(out, "stage reached when killed", k["by_stage"])
         out.append("")
-        out.append("| feed | kills |")
-        out.append("|---|---:|")
-        for f, n in k["by_feed"].items():
-            out.append(f"| {f} | {n} |")
+        _kills_by(out, "feed", k["by_feed"])
         if k.get("missed"):
             out.append(f"\n{k['missed']} more moments were drawn after the run had already ended (a busy machine runs "
                        "faster or slower than the measured run): nothing to recover from, so they were drawn again and "
@@ -124,10 +123,7 @@ def render(results: dict) -> str:
                    "(bronze, quarantine, silver, identity, ledger, ops/quality; load times aside) equals the "
                    "uninterrupted Spark run's, and the DuckDB engine's run of the same inbox "
                    f"({ks['equals_duckdb_engine']}/{ks['episodes']}).\n")
-        out.append("| stage reached when killed | kills |")
-        out.append("|---|---:|")
-        for s2, n2 in ks["by_stage"].items():
-            out.append(f"| {s2} | {n2} |")
+        _kills_by(out, "stage reached when killed", ks["by_stage"])
         if ks.get("missed"):
             out.append(f"\n{ks['missed']} more moments were drawn after the run had already ended (drawn again, not "
                        "counted).")
