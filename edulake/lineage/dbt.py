@@ -61,18 +61,12 @@ def rename(namespace: str, name: str) -> tuple[str, str]:
         return names.LAKE, names.silver(table)
     if namespace.startswith("spark://"):
         # dbt-spark reads silver as delta.`<lake>/silver/<entity>`, named delta.<entity> by openlineage-dbt
-        if schema == "delta" and table in _silver_entities():
+        if schema == "delta" and table in names.silver_entities():
             return names.LAKE, names.silver(table)
         return names.SPARK_WAREHOUSE, f"{schema}.{table}"
     if namespace.startswith("duckdb://") or namespace == "":
         return names.WAREHOUSE, f"{schema}.{table}"
     return namespace, name
-
-
-def _silver_entities() -> set[str]:
-    from edulake import standard
-
-    return {t.entity for t in standard.load().tables()}
 
 
 def _row_counts(database: Path | None) -> dict[str, int]:

@@ -169,14 +169,8 @@ def dashboards_reading(relations: Iterable[str]) -> tuple[dict[str, list[str]], 
 
 # ---- asking ------------------------------------------------------------------------------------------
 
-def _entities() -> list[str]:
-    from edulake import standard
-
-    return sorted({t.entity for t in standard.load().tables()})
-
-
 def _resolve_entity(name: str) -> str:
-    entities = _entities()
+    entities = names.silver_entities()
     if name in entities:
         return name
     near = [e for e in entities if name in e]

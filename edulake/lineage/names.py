@@ -35,6 +35,13 @@ def silver(entity: str) -> str:
     return f"silver/{entity}"
 
 
+def silver_entities() -> list[str]:
+    """The silver tables' names (silver/<entity>), from the standard."""
+    from edulake import standard
+
+    return sorted({t.entity for t in standard.load().tables()})
+
+
 def dashboard(slug: str) -> str:
     return f"dashboard/{slug}"
 

@@ -222,7 +222,7 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
     started = time.monotonic()
     with build_lock(p), _lake_read_lock():
         if target != "duckdb":
-            return _build_other(p, select, exclude, target, full_refresh, docs, on_event, started, threads, quiet)
+            return _build_other(p, select, exclude, target, docs, on_event, started, threads, quiet)
         for leftover in p.warehouse_dir.glob(".edulake.build*"):  # of a build that was killed (we hold the lock)
             leftover.unlink(missing_ok=True)
         # one name for every build (builds of a home are serialised): the profile, which names the file, stays
@@ -247,12 +247,7 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         try:
             # a full build ignores it; `docs generate` compiles the incremental models as they stand
             with changed_since(plan.since or lock_taken_at):
-                res = invoke(dbt_args("build", p, profiles_dir, target, select, plan.full, quiet=quiet,
-                                      exclude=dbt_exclude), on_event)
-                if res.success and docs:
-                    docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
-                    if not docs_res.success:
-                        res = docs_res
+                res = _dbt_build(p, profiles_dir, target, select, dbt_exclude, plan.full, docs, quiet, on_event)
         finally:
             release_duckdb()
         result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
@@ -279,6 +274,17 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         _write_run_record(p, result)
         _lineage_end(lineage_parent, p, target, state if result.success else result.kept_failed, result)
         return result
+
+
+def _dbt_build(p: Paths, profiles_dir: Path, target: str, select: str | None, exclude: str | None, full: bool,
+               docs: bool, quiet: bool, on_event: Events):
+    """`dbt build`, then `dbt docs generate` when asked and the build passed; the failing one's result."""
+    res = invoke(dbt_args("build", p, profiles_dir, target, select, full, quiet=quiet, exclude=exclude), on_event)
+    if res.success and docs:
+        docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
+        if not docs_res.success:
+            return docs_res
+    return res
 
 
 def _lineage_start() -> dict | None:
@@ -318,7 +324,7 @@ def _check_base(base: Path) -> None:
         raise BuildError(f"{problem.detail}; `edulake repair` moves it aside and rebuilds the warehouse")
 
 
-def _build_other(p, select, exclude, target, full_refresh, docs, on_event, started, threads, quiet) -> BuildResult:
+def _build_other(p, select, exclude, target, docs, on_event, started, threads, quiet) -> BuildResult:
     """The Spark target: dbt-spark in the project's own session, every table Delta under
     paths().spark_warehouse (no DuckDB file to publish: readers read the Delta tables)."""
     from edulake.lake.engines.spark.session import get_spark
@@ -337,12 +343,7 @@ def _build_other(p, select, exclude, target, full_refresh, docs, on_event, start
     # always a full build: the incremental plan (edulake.warehouse.incremental) follows the DuckDB builder's
     # state only, and an incremental model on existing tables without it is refused
     with changed_since(incremental.lock_time()):  # for `docs generate`, which compiles without --full-refresh
-        res = invoke(dbt_args("build", p, profiles_dir, target, select, True, quiet=quiet, exclude=exclude),
-                     on_event)
-        if res.success and docs:
-            docs_res = invoke(dbt_args(["docs", "generate"], p, profiles_dir, target, quiet=quiet), on_event)
-            if not docs_res.success:
-                res = docs_res
+        res = _dbt_build(p, profiles_dir, target, select, exclude, True, docs, quiet, on_event)
     result = BuildResult("build", target, bool(res.success), time.monotonic() - started,
                          p.spark_warehouse if res.success else None,
                          nodes=_nodes(res.result), error=str(res.exception or ""))
