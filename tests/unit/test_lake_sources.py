@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 import zipfile
@@ -114,6 +115,45 @@ def test_xlsx_cells_become_text_as_the_sheet_shows_them(tmp_path):
     got = raw_rows(parsed)
     assert got[0]["身高"] == "150" and got[0]["体重"] == "41.25" and got[1]["学年"] == "2024"
     assert parsed.format == "xlsx" and [r["_row_number"] for r in got] == [1, 2]
+
+
+def _sheet(path: Path, lines: list[list]) -> Path:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for line in lines:
+        wb.active.append(line)
+    wb.save(path)
+    return path
+
+
+def _cell_by_cell(name: str, path: Path, monkeypatch) -> tuple:
+    with monkeypatch.context() as m:
+        m.setattr(sources, "_plain_sheet", lambda *args: None)
+        return sources._parse_xlsx(name, path, path.read_bytes())
+
+
+def test_plain_sheets_read_by_fastexcel_give_what_the_cell_by_cell_reader_gives(tmp_path, monkeypatch):
+    """The Arrow path (_plain_sheet) must not change a single cell's text, row number or shape error."""
+    path = _sheet(tmp_path / "plain.xlsx", [
+        [None], ["学年", "身高", "备注", None, None],  # a blank line before the header, blank header cells
+        [2024, 150.0, "  x ", None, None], [2024, -0.0, "", None, None], [None, None, "   ", None],  # blank line
+        ["2024", 41.25, "a", None, "beyond"],  # text beyond the header: a shape error
+        [2025, 1e20, "０１", None, None], [2025, 123.5, None, None, None]])
+    assert sources._plain_sheet(path.name, path, path.read_bytes()) is not None
+    header, records, shape_errors = sources._parse_xlsx(path.name, path, path.read_bytes())
+    want_header, want_records, want_errors = _cell_by_cell(path.name, path, monkeypatch)
+    assert header == want_header == ["学年", "身高", "备注"]
+    assert records.equals(want_records) and shape_errors == want_errors == {3: ["2024", "41.25", "a", "", "beyond"]}
+    assert records.column(1).to_pylist() == ["150", "0", "100000000000000000000", "123.5"]
+
+
+@pytest.mark.parametrize("odd", [dt.date(2024, 9, 1), True, 1e-05, "-0"], ids=["date", "boolean", "tiny", "text-0"])
+def test_sheets_with_cells_fastexcel_would_write_otherwise_keep_the_cell_by_cell_reader(tmp_path, monkeypatch, odd):
+    path = _sheet(tmp_path / "typed.xlsx", [["学年", "值"], [2024, odd], [2024, -0.0]])
+    assert sources._plain_sheet(path.name, path, path.read_bytes()) is None
+    assert sources._parse_xlsx(path.name, path, path.read_bytes())[1].equals(
+        _cell_by_cell(path.name, path, monkeypatch)[1])
 
 
 def test_truncated_xlsx_is_rejected(tmp_path):
