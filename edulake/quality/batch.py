@@ -36,9 +36,11 @@ def needs_districts(table: Table) -> bool:
     return any(r.name == "every_district_delivered" and r.severity == "fatal" for r in table.rules)
 
 
-def stats_sql(table: Table, source: str = "typed") -> str:
-    """Per batch: rows, the file, the columns missing from it; with every_district_delivered the
-    (school year, district) pairs it delivered (one row per pair)."""
+def stats_sql(table: Table, source: str = "checked") -> str:
+    """Per batch (over `checked`): rows, the file, the columns missing from it; with every_district_delivered
+    the (school year, district) pairs its valid rows delivered (one row per pair). A row that fails its own
+    rules goes to quarantine and delivers nothing: a 学年 out of range in one row (2046) made the whole
+    batch look like the only delivery of 2046, and rejected it for the districts missing from that year."""
     # a misshapen row (fewer fields than the header) lacks columns on its own: it goes to quarantine as row_shape
     # and must not make the whole batch look as if the file lacked them
     missing = ", ".join(f"bool_or(_shape_error IS NULL AND NOT map_contains(_raw, {lit(c)})) AS {_missing_col(i)}"
@@ -47,7 +49,8 @@ def stats_sql(table: Table, source: str = "typed") -> str:
            f"FROM {source} GROUP BY _batch_id")
     if needs_districts(table):
         sql = (f"SELECT s.*, d.school_year, d.district_code FROM ({sql}) AS s LEFT JOIN "
-               f"(SELECT DISTINCT _batch_id, school_year, district_code FROM {source}) AS d ON s._batch_id = d._batch_id")
+               f"(SELECT DISTINCT _batch_id, school_year, district_code FROM {source} WHERE _row_valid) AS d "
+               f"ON s._batch_id = d._batch_id")
     return sql
 
 

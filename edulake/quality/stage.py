@@ -26,7 +26,7 @@ from edulake.quality.sql import concat, ident, lit
 from edulake.standard import Standard, Table
 
 LINEAGE = ("_batch_id", "_source_file", "_row_number")
-WIDE = "__wide"  # the raw row holds a full-width character (fold's work): most rows do not
+WIDE = "__wide"  # the raw row holds a full-width character or a value to trim (fold's work): most rows do not
 ROSTER = "student_enrollment"  # silver entity of the enrollment roster (student_enrolled joins on it)
 
 
@@ -61,8 +61,8 @@ def typed_sql(program: Program, std: Standard, batch_ids: list[str], token_sql) 
     texts = ", ".join(f"{normalise.fold(_raw(f.column), WIDE)} AS {K.text(f.name)}" for f in table.fields)
     typed = ", ".join(f"CAST({normalise.typed_value(K.text(f.name), f, std)} AS {normalise.sql_type(f)}) AS {ident(f.name)}"
                       for f in table.fields)
-    row_text = f"concat_ws('', {', '.join(_raw(f.column) for f in table.fields)})"
-    searched = f"SELECT *, {normalise.has_wide(row_text)} AS {WIDE} FROM bronze_batches"  # once per row, not per value
+    needs_folding = normalise.needs_folding([_raw(f.column) for f in table.fields])
+    searched = f"SELECT *, {needs_folding} AS {WIDE} FROM bronze_batches"  # once per row, not per value
     base = (f"SELECT _batch_id, _source_file, _row_number, _raw, _shape_error, CASE _batch_id {seq} END AS _seq, "
             f"{texts} FROM ({searched}) AS w")
     sql = f"SELECT *, {typed} FROM ({base}) AS b"

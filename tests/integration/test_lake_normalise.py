@@ -36,6 +36,21 @@ def test_fold_trims_and_folds_full_width(engine):
         ["G123", "a b", None, None, None, "12"]
 
 
+def test_folding_judged_once_per_row_gives_what_folding_each_value_gives(engine):
+    """stage.py decides once per row whether fold() has work (a full-width character, whitespace at a value's
+    end) and takes the other rows' values as they are: every value must come out as folding it alone does."""
+    cells = ["　Ｇ１２３ ", " a b ", "　", "", None, "\ufeff12", "plain", "x\t", "\ny", "（数学）", "a\u3000b", "a b",
+             "\r", "2024", "G110108201811130283"]
+    pairs = [(v, w) for v in cells for w in cells]
+    engine.register_arrow("pairs", pa.table({"i": list(range(len(pairs))), "v": pa.array([p[0] for p in pairs], pa.string()),
+                                             "w": pa.array([p[1] for p in pairs], pa.string())}))
+    row = normalise.needs_folding(["v", "w"])
+    got = engine.rows(f"SELECT i, {normalise.fold('v', row)} AS v1, {normalise.fold('w', row)} AS w1, "
+                      f"{normalise.fold('v')} AS v2, {normalise.fold('w')} AS w2 FROM pairs ORDER BY i")
+    assert [(r["v1"], r["w1"]) for r in got] == [(r["v2"], r["w2"]) for r in got]
+    assert (got[0]["v1"], got[1]["w1"], got[len(cells) + 7]["w1"]) == ("G123", "a b", "x")
+
+
 def test_dates_in_every_source_format(engine):
     got = evaluate(engine, ["2024-03-05", "2024/3/5", "20240305", "2024年3月5日", "2024.03.05", "２０２４－０３－０５",
                            "2024-02-30", "05/03/2024", "2024"], normalise.parse_date)

@@ -118,6 +118,24 @@ def test_a_missing_district_rejects_the_facility_year(generated_lake):
     assert "2036 学年" in missing and "110102" in missing and "110101 " not in missing
 
 
+@pytest.mark.parametrize("engine_name", ["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+def test_a_row_failing_its_own_rules_delivers_no_year_to_the_district_rule(engine_name, session_home):
+    """Found at scale 1.0: one facility row with 学年 2046 (out of range: quarantined) rejected its whole batch,
+    as the only delivery of 2046, for the 15 districts missing from that year."""
+    table = standard.load().table("facility.condition")
+    engine = engines.get(engine_name)
+    raw = pa.map_(pa.string(), pa.string())
+    engine.register_arrow("checked", pa.table({
+        "_batch_id": ["b"] * 3, "_source_file": ["办学条件_2025_110111.xlsx"] * 3, "_shape_error": pa.nulls(3, pa.string()),
+        "_raw": pa.array([[(c, "x") for c in table.columns]] * 3, raw), "_row_valid": [True, True, False],
+        "school_year": [2025, 2025, 2046], "district_code": ["110111"] * 3}))
+    try:
+        (stats,) = batch.collect(table, engine.rows(batch.stats_sql(table))).values()
+    finally:
+        engine.drop("checked")  # the engine is the session's: the lake's own `checked` comes next
+    assert stats.rows == 3 and stats.delivered == {2025: {"110111"}} and stats.missing == []
+
+
 def test_student_enrolled_looks_the_student_up_on_the_years_roster_by_token(generated_lake):
     """On the roster: satisfied; that year's roster loaded without them: warned; no roster of that year
     loaded yet: unknown, not a failure. The lookup joins on the pseudonym token (silver holds no 学籍号)."""
