@@ -99,7 +99,7 @@ def validation(params: dict) -> dict:
     _warm_up(engine, std, batches)
     for table in std.tables():
         mine = [b for b in batches if b.table == table.qualified_name]
-        for group in pipeline.silver_groups(mine):
+        for group in pipeline.silver_groups(mine, len(table.columns)):
             ids = [b.batch_id for b in group]
             rows[table.feed] += sum(b.rows for b in group)
             for mode in modes:

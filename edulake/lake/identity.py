@@ -1,7 +1,7 @@
 """restricted/identity (Delta): token -> identifiers in clear. Never read by dbt or extracts.
 
 One row per token: token, then one column per identifier the standard hashes, drops or masks
-(student_no, id_number, name, guardian_phone ...), _batch_id (last batch that wrote it), _updated_at.
+(student_no, id_number, name, guardian_phone ...), _batch_id (last batch that wrote or changed it), _updated_at.
 A feed that lacks a column (fitness has no id_number) never blanks what another feed wrote.
 """
 
@@ -43,6 +43,11 @@ def rows_sql(table: Table, key: bytes) -> str | None:
 
 
 def write(engine, sql: str) -> None:
+    """MERGE on token. A known token is updated only where a delivered identifier differs from the one held:
+    every roster names every student again each year, and updating their `_batch_id` alone rewrote the whole
+    table on every load (a 1.7 M-row identity, 166 MB, per table and run at scale 1.0); unchanged, the MERGE
+    only appends the new tokens. `_batch_id`/`_updated_at`: the batch that last wrote or changed the row."""
     update = {c: f"coalesce(s.`{c}`, t.`{c}`)" for c in columns()}
     update.update({"_batch_id": "s._batch_id", "_updated_at": "s._updated_at"})
-    engine.merge(path(), sql, schema(), ["token"], update_set=update)
+    changed = " OR ".join(f"(s.`{c}` IS NOT NULL AND s.`{c}` IS DISTINCT FROM t.`{c}`)" for c in columns())
+    engine.merge(path(), sql, schema(), ["token"], update_condition=changed, update_set=update)

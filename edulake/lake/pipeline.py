@@ -37,6 +37,10 @@ from edulake.lake.landing import (
 from edulake.lake.locks import feed_lock
 
 Events = Callable[[str], None] | None
+# one silver run (validation + one MERGE) holds its batches' cells in memory several times over: bound the cells
+# (rows x the table's columns), not the rows, since tables differ 6-fold in width. At scale 1.0 a run of 4 M
+# roster rows (15 columns) peaked at 7.6 GB; 40 M cells keeps the widest feeds near 5 GB.
+MAX_CELLS_PER_SILVER_RUN = int(os.environ.get("EDULAKE_SILVER_MAX_CELLS", 40_000_000))
 MAX_ROWS_PER_SILVER_RUN = int(os.environ.get("EDULAKE_SILVER_MAX_ROWS", 4_000_000))
 
 
@@ -173,17 +177,18 @@ def _silver(engine, std, feed: str, batch_ids: list[str] | None, on_event: Event
     pending = _pending(feed, ("bronze",), batch_ids)
     for table in std.feed(feed).tables:
         batches = [b for b in pending if b.table == table.qualified_name]
-        for group in silver_groups(batches):
+        for group in silver_groups(batches, len(table.columns)):
             _say(on_event, f"silver/{table.entity}: {len(group)} 个批次, {sum(b.rows for b in group)} 行")
             _load_group(engine, std, table, group, result)
 
 
-def silver_groups(batches: list) -> list[list]:
-    """Batches processed together (one MERGE), bounded in rows to bound memory. Any items with `.rows`
-    (the benchmark replays the same grouping)."""
+def silver_groups(batches: list, columns: int) -> list[list]:
+    """Batches processed together (one MERGE), bounded in rows and cells to bound memory. Any items with
+    `.rows` (the benchmark replays the same grouping)."""
+    limit = min(MAX_ROWS_PER_SILVER_RUN, max(1, MAX_CELLS_PER_SILVER_RUN // max(columns, 1)))
     groups, current, rows = [], [], 0
     for b in batches:
-        if current and rows + b.rows > MAX_ROWS_PER_SILVER_RUN:
+        if current and rows + b.rows > limit:
             groups.append(current)
             current, rows = [], 0
         current.append(b)
