@@ -16,7 +16,7 @@ The ingest test runs on both lake engines (parametrised, one code path). On Spar
 process group, the JVM with its Python parent, and nothing of the group may be left running; one feed (health:
 CSV and XLSX) with a few of its files, since every Spark run pays for a JVM, and every episode kills three times (the
 later kills hit the reruns: crashes during recovery) before the rerun that must converge; with so few kills
-the stages are taken in turn (landing, bronze, silver), the moment inside each still drawn. The Spark engine's uninterrupted run must also equal the DuckDB
+each kill aims at the stage (landing, bronze, silver) the landed kills reached least so far, the moment inside it still drawn. The Spark engine's uninterrupted run must also equal the DuckDB
 engine's on the same home (what tests/integration/test_engine_parity.py establishes for every feed).
 
 CI: EDULAKE_FAULT_KILLS (default 30 kills that land while the run is under way: about 20 episodes, every second

@@ -169,7 +169,8 @@ def test_a_spark_ingest_during_a_build_waits_or_fails_clearly(uninterrupted_spar
     before = ledger_view(home, ("health",))
     build = support.Child.start(home, "build", "--select", "stg_health__fitness_test")
     wait_for_lake_lock(home, build.proc.pid)
-    late = "视力筛查_2025_110102.csv"  # a new delivery arrives while the build runs
+    late = "视力筛查_2025_110107.csv"  # a new delivery arrives while the build runs (not one the home holds)
+    assert not (home / "inbox" / "health" / late).exists() and (fault_sources / "health" / late).exists()
     add_inbox(home, fault_sources, "health", [late])
     impatient = support.cli(home, "ingest", "health", EDULAKE_LOCK_WAIT="1", **SPARK)
     no_traceback(impatient.stderr)
