@@ -75,13 +75,13 @@ def ensure(path: Path, schema: pa.Schema, partition_by: list[str] | None = None)
                                                            partition_by=partition_by or None,
                                                            configuration=PROPERTIES))
     except BaseException:
-        _drop_uncommitted_log(path)
+        drop_uncommitted_log(path)
         raise
 
 
-def _drop_uncommitted_log(path: Path) -> None:
-    """The `_delta_log` a failed first write left without any commit (only temporary files), removed, so the
-    directory is plainly not a table and the next write creates it afresh."""
+def drop_uncommitted_log(path: Path) -> None:
+    """The `_delta_log` a failed or killed first write left without any commit (only temporary files), removed,
+    so the directory is plainly not a table and the next write creates it afresh."""
     import shutil
 
     if not exists(path):

@@ -59,3 +59,15 @@ def test_an_unchanged_identity_is_not_rewritten_and_a_changed_one_is(engine):
     rows = {r.token: r for r in support.read(identity.path())}
     assert rows["t7"].name == "更正" and rows["t7"].student_no == f"G{7:018d}" and rows["t7"]._batch_id == "b3"
     assert rows["t8"]._batch_id == "b1" and len(rows) == 51
+
+
+@pytest.mark.parametrize("leftover", ["empty", "temporary file"])
+def test_a_first_write_killed_before_its_commit_does_not_block_the_next(engine, leftover):
+    """A kill during a table's first write leaves `_delta_log` without a commit (found by the Spark kill suite:
+    the rerun's delta-spark took the folder for a table and failed with DELTA_TABLE_NOT_FOUND)."""
+    log = identity.path() / "_delta_log"
+    log.mkdir(parents=True)
+    if leftover == "temporary file":
+        (log / ".00000000000000000000.json.6f0e.tmp").write_text("{")
+    deliver(engine, "b1", [{"token": "t1", "student_no": "G" + "1" * 18, "name": "甲"}])
+    assert [r.token for r in support.read(identity.path())] == ["t1"]

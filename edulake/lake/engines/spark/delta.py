@@ -66,6 +66,9 @@ def ensure_table(spark: SparkSession, path: Path, schema: T.StructType, partitio
 
     def create() -> None:
         if not exists(path):
+            # a first write killed mid-way leaves a `_delta_log` without a commit: delta-spark then takes the
+            # folder for a table and fails (DELTA_TABLE_NOT_FOUND); delta-rs writes over it (found by the kill suite)
+            tables.drop_uncommitted_log(path)
             builder = DeltaTable.createIfNotExists(spark).location(str(path)).addColumns(schema)
             for key, value in PROPERTIES.items():  # delta-rs must be able to read what Spark writes
                 builder = builder.property(key, value)
