@@ -113,9 +113,9 @@ def _reject_garbage_cells(name: str, keys: list[str], records: pa.Table, shape_e
     a 1.3 M-row exam file's 4 s)."""
     checks = [(_CONTROL, "控制字符 (a control character)"), (_FORMULA, "公式 (a spreadsheet formula, not a value)")]
     if utf8 is not None:
-        checks = [(pattern, what) for pattern, what in checks
-                  if (len(utf8.translate(None, _CONTROL_BYTES)) != len(utf8) if pattern == _CONTROL
-                      else (b"=" in utf8 or b"@" in utf8))]
+        may_hold = {_CONTROL: len(utf8.translate(None, _CONTROL_BYTES)) != len(utf8),
+                    _FORMULA: b"=" in utf8 or b"@" in utf8}
+        checks = [(pattern, what) for pattern, what in checks if may_hold[pattern]]
     good_numbers = None
     for i, key in enumerate(keys):
         column = records.column(i)
@@ -291,29 +291,30 @@ def _column_number(letters: bytes) -> int:
     return n
 
 
+_CHUNK = 1 << 24  # sheet XML read per step by _sheet_extent
+_OVERLAP = 256  # bytes carried into the next step: longer than any reference or marker it looks for
+
+
 def _sheet_extent(zf, member) -> tuple[int, int, bool]:
-    """The largest row and column any cell of a worksheet names, and whether every cell is plain (_plain_sheet), from its XML streamed in chunks: calamine
-    allocates the whole used range when it opens a sheet, so one cell at XFD1048576 would take ~17 G cells
-    (the process aborts) before any check could run. One findall per 16 MiB chunk and maxima over its results
-    (a Python step per match cost 4 s of a 30 MB workbook's 8 s landing at scale 1.0)."""
-    rows = cols = 0
+    """The largest row and column any cell of a worksheet names, and whether every cell is plain (see
+    _plain_sheet), from its XML streamed in chunks: calamine allocates the whole used range when it opens a
+    sheet, so one cell at XFD1048576 would take ~17 G cells (the process aborts) before any check could run.
+    One findall per chunk and maxima over its results (a Python step per match cost 4 s of a 30 MB workbook's
+    8 s landing at scale 1.0). Each chunk is searched with the previous one's last bytes before it, so what a
+    chunk's edge cuts is found whole in the next; found twice changes neither a maximum nor the verdict."""
+    rows = 0
     letters: set[bytes] = set()
-    tail = b""
     plain = True
+    tail = b""
     with zf.open(member) as f:
-        while chunk := f.read(1 << 24):
+        while chunk := f.read(_CHUNK):
             buf = tail + chunk
-            cut = buf.rfind(b">") + 1  # a reference never spans a tag end: scan whole tags only
-            refs = _REF.findall(buf, 0, cut)
-            plain = plain and not (any(t in buf for t in _TYPED_CELL) or _ODD_NUMBER.search(buf))
-            tail = buf[cut:]
+            refs = _REF.findall(buf)
             if refs:
                 letters.update({c for c, _ in refs})
                 rows = max(rows, int(max(refs, key=lambda ref: (len(ref[1]), ref[1]))[1]))
-        refs = _REF.findall(tail)
-        if refs:
-            letters.update({c for c, _ in refs})
-            rows = max(rows, max(int(d) for _, d in refs))
+            plain = plain and not (any(t in buf for t in _TYPED_CELL) or _ODD_NUMBER.search(buf))
+            tail = buf[-_OVERLAP:]
     cols = max((_column_number(c) for c in letters if c), default=0)
     return rows, cols, plain
 

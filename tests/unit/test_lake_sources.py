@@ -156,6 +156,25 @@ def test_sheets_with_cells_fastexcel_would_write_otherwise_keep_the_cell_by_cell
         _cell_by_cell(path.name, path, monkeypatch)[1])
 
 
+def test_the_sheet_scan_finds_what_a_chunk_edge_cuts(tmp_path, monkeypatch):
+    """_sheet_extent reads the sheet XML in chunks: an odd number or a far cell cut by a chunk's edge must be
+    found wherever the edge falls."""
+    odd = _sheet(tmp_path / "odd.xlsx", [["学年", "值"], [2024, 1e-05], [2024, 2.5]])
+    far = _sheet(tmp_path / "far.xlsx", [["学年", "值"], [2024, 2.5]])
+    with zipfile.ZipFile(far) as zf, zipfile.ZipFile(tmp_path / "far2.xlsx", "w") as out:
+        for item in zf.infolist():
+            body = zf.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                body = body.replace(b"</sheetData>", b'<row r="900000"><c r="ALM900000"><v>1</v></c></row></sheetData>')
+            out.writestr(item, body)
+    for size in range(1, 200, 7):
+        monkeypatch.setattr(sources, "_CHUNK", size)
+        assert sources._plain_sheet(odd.name, odd, odd.read_bytes()) is None, size
+        with zipfile.ZipFile(tmp_path / "far2.xlsx") as zf:
+            member = next(m for m in zf.infolist() if m.filename.startswith("xl/worksheets/"))
+            assert sources._sheet_extent(zf, member)[:2] == (900000, 1001), size
+
+
 def test_truncated_xlsx_is_rejected(tmp_path):
     table = standard.load().table("health.fitness")
     header, rows = samples.rows(table.qualified_name, 50)
