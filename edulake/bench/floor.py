@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.csv as pacsv
 import fastexcel
+import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from edulake import standard
 from edulake.lake.sources import canonical_header, table_for

@@ -69,9 +69,12 @@ def rename(namespace: str, name: str) -> tuple[str, str]:
     return namespace, name
 
 
-def _row_counts(database: Path | None) -> dict[str, int]:
-    """`<schema>.<table>` -> rows of every base table in the built database (views are not counted): a DuckDB
-    file, or the Spark target's directory of Delta tables (<schema>/<table>/)."""
+def _row_counts(database: Path | list[Path] | None) -> dict[str, int]:
+    """`<schema>.<table>` -> rows of every base table in the built database (views are not counted): DuckDB
+    files (the builder's own and the published one), or the Spark target's directory of Delta tables
+    (<schema>/<table>/)."""
+    if isinstance(database, list):
+        return {name: n for one in database for name, n in _row_counts(one).items()}
     if database is None or not Path(database).exists():
         return {}
     import duckdb
@@ -140,7 +143,7 @@ def _restate(event, counts: dict[str, int]) -> None:
                 output_statistics_output_dataset.OutputStatisticsOutputDatasetFacet(rowCount=rows)))
 
 
-def emit_build(parent: dict, target_path: Path, target: str, database: Path | None, success: bool,
+def emit_build(parent: dict, target_path: Path, target: str, database: Path | list[Path] | None, success: bool,
                error: str = "") -> int:
     """After `dbt build`: every model, seed, snapshot and test run as dbt-ol would emit it (renamed, with row
     counts), then the parent run's end, then the dashboards' runs. Returns the events written."""

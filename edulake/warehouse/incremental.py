@@ -9,7 +9,7 @@ that moment: no ingest writes while a build holds the lake's lock, so every row 
 later `_loaded_at`.
 
 A full build (dbt --full-refresh) is chosen when asked for, and when the record is missing or unreadable, the
-builder's state is missing, the fingerprint differs (another standard version, changed models or macros),
+builder's state or the published warehouse is missing, the fingerprint differs (another standard version, changed models or macros),
 or a silver table changed in a way other than appending and merging in rows (rewritten, recreated, rows
 deleted): superseded rows are replaced by key, deleted ones would be missed.
 """
@@ -117,6 +117,8 @@ def plan(p: Paths, state: Path, full_refresh: bool) -> Plan:
         return Plan(True, "--full-refresh", None)
     if not state.exists():
         return Plan(True, "no builder state (first build)", None)
+    if not p.warehouse.exists():  # the incremental marts live in the published file
+        return Plan(True, "no published warehouse", None)
     try:
         rec = json.loads(record_path(p).read_text(encoding="utf-8"))
         since, marks, fp = rec["lock_taken_at"], rec["silver"], rec["fingerprint"]

@@ -28,7 +28,11 @@ def dbt_dir(p: Paths) -> Path:
     return p.warehouse_dir / "dbt"
 
 
-def profile(p: Paths, database_file: Path | str, threads: int = 2) -> dict:
+def profile(p: Paths, database_file: Path | str, threads: int = 2, published_file: Path | str = ":memory:") -> dict:
+    """`database_file` is the builder's own file, `published_file` the next published one, attached as
+    publish.ALIAS (the reader schemas go there; an in-memory stand-in where nothing is published)."""
+    from edulake.warehouse import publish
+
     return {
         PROFILE: {
             "target": "duckdb",
@@ -38,6 +42,7 @@ def profile(p: Paths, database_file: Path | str, threads: int = 2) -> dict:
                     "path": str(database_file),
                     "threads": threads,
                     "extensions": [str(duckdb_extensions.extension_path("delta"))],
+                    "attach": [{"path": str(published_file), "alias": publish.ALIAS}],
                     # must be connection config, not `settings:` (applied too late for the extension dir)
                     "config_options": {
                         "extension_directory": str(p.warehouse_dir / "duckdb_extensions"),
@@ -60,11 +65,12 @@ def profile(p: Paths, database_file: Path | str, threads: int = 2) -> dict:
     }
 
 
-def write(p: Paths, database_file: Path | str, threads: int = 2, folder: Path | None = None) -> Path:
+def write(p: Paths, database_file: Path | str, threads: int = 2, folder: Path | None = None,
+          published_file: Path | str = ":memory:") -> Path:
     """Write profiles.yml for this home (into `folder`, default dbt_dir(p)); returns the profiles directory."""
     folder = folder or dbt_dir(p)
     folder.mkdir(parents=True, exist_ok=True)
     (p.warehouse_dir / "duckdb_extensions").mkdir(parents=True, exist_ok=True)
     (folder / "profiles.yml").write_text(
-        yaml.safe_dump(profile(p, database_file, threads), allow_unicode=True, sort_keys=False), encoding="utf-8")
+        yaml.safe_dump(profile(p, database_file, threads, published_file), allow_unicode=True, sort_keys=False), encoding="utf-8")
     return folder

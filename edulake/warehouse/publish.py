@@ -1,79 +1,96 @@
-"""What the published warehouse holds: the reader schemas, nothing else.
+"""What the published warehouse holds: the reader schemas, nothing else, built in place.
 
-dbt builds every layer into one DuckDB file: silver views over the lake, staging views, intermediate
-tables, stored test failures (audit) beside the marts. Readers (Superset, extracts, the sharing API,
-analysts) get only the marts, the reference code lists and the census history; everything else is
-dropped from the built file before it is renamed over the published one, so nothing built for the
-builder's own use (e.g. intermediate.int_student__school_years, which holds pseudonym tokens) is
-published.
+dbt builds into two DuckDB files (profiles.py): the builder's own (silver views, staging views,
+intermediate tables, stored test failures in audit: pseudonym tokens among them) and the next published
+file, attached as `published`, which receives the reader schemas only (dbt var core:published_schemas:
+the marts, the reference code lists and the census history; macro generate_database_name). Publishing is
+then a rename of a file that never held anything else: no copy of every mart (≈10 s for 15 M rows at
+scale 1.0), and no free blocks of private tables in the published file.
+
+An incremental build starts from a copy of the published file (its incremental marts replace the keys
+that changed); a full build from a new file holding the census history alone (the snapshot is the one
+reader table a build cannot recompute), so it is compact again.
 """
 
 from __future__ import annotations
 
+import functools
+import shutil
 from pathlib import Path
 
-# core model, application marts, reference seeds (code lists with provenance), snapshot history
-# (kept in the published file: the next build copies it to carry the census history on), and the
-# operations marts (ops: lineage runs and datasets from lake/ops/lineage, delivery status and alerts from
-# lake/ops/deliveries and ops/alerts; no personal data)
-READER_SCHEMAS = ("core", "health", "inspection", "enrollment", "cockpit", "reference", "history", "ops")
+import yaml
+
+from edulake.settings import DBT_PROJECT_DIR
+
+ALIAS = "published"  # the attached file's name in dbt's session (macro generate_database_name)
 DEFAULT_SCHEMA = "main"  # DuckDB's own; cannot be dropped and must stay empty
+HISTORY = "history"  # dbt snapshots: carried from build to build
 
 
-def strip_to_reader_schemas(path: Path) -> list[str]:
-    """Drop every schema of the file that is not a reader schema; returns the dropped schemas."""
+@functools.cache
+def reader_schemas() -> tuple[str, ...]:
+    """The reader schemas, as the dbt project declares them (one list for dbt and the publisher)."""
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    return tuple(project["vars"]["core:published_schemas"])
+
+
+def start(previous: Path, dest: Path, full: bool) -> None:
+    """The file the build's reader schemas go into: a copy of the published one, or for a full build a new
+    file holding its census history only. A missing `previous` leaves `dest` to be created by dbt."""
+    dest.unlink(missing_ok=True)
+    if not previous.exists():
+        return
+    if not full:
+        shutil.copy2(previous, dest)
+        return
     import duckdb
 
-    con = duckdb.connect(str(path))
+    con = duckdb.connect()
     try:
-        schemas = [r[0] for r in con.execute(
-            "select schema_name from duckdb_schemas() where not internal and database_name = current_database()"
-        ).fetchall()]
-        dropped = [s for s in schemas if s not in READER_SCHEMAS and s != DEFAULT_SCHEMA]
-        # views first: a view in one schema may read a table in another
-        for schema, view in con.execute(
-                "select schema_name, view_name from duckdb_views() where not internal"
-                " and database_name = current_database()").fetchall():
-            if schema not in READER_SCHEMAS:
-                con.execute(f'drop view if exists "{schema}"."{view}"')
+        con.execute(f"ATTACH '{previous}' AS previous (READ_ONLY)")
+        con.execute(f"ATTACH '{dest}' AS fresh")
+        for (table,) in con.execute("select table_name from duckdb_tables() where database_name = 'previous' "
+                                    "and schema_name = ?", [HISTORY]).fetchall():
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS fresh."{HISTORY}"')
+            con.execute(f'CREATE TABLE fresh."{HISTORY}"."{table}" AS FROM previous."{HISTORY}"."{table}"')
+        con.execute("CHECKPOINT fresh")
+    finally:
+        con.close()
+
+
+def drop_reader_schemas(builder_file: Path) -> list[str]:
+    """Drop the reader schemas from the builder's own file, where a build before the split left them: they
+    are the published file's now, and a stale copy would only take space. Returns the dropped schemas."""
+    import duckdb
+
+    con = duckdb.connect(str(builder_file))
+    try:
+        present = {r[0] for r in con.execute("select schema_name from duckdb_schemas() where not internal "
+                                             "and database_name = current_database()").fetchall()}
+        dropped = [s for s in reader_schemas() if s in present]
         for schema in dropped:
-            con.execute(f'drop schema if exists "{schema}" cascade')
-        leftovers = con.execute(
-            "select table_name from duckdb_tables() where schema_name = ? and database_name = current_database()",
-            [DEFAULT_SCHEMA]).fetchall()
-        if leftovers:
-            raise RuntimeError(f"tables in schema {DEFAULT_SCHEMA} would be published: {leftovers}")
-        con.execute("CHECKPOINT")
+            con.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        if dropped:
+            con.execute("CHECKPOINT")
         return dropped
     finally:
         con.close()
 
 
-def write_published(built: Path, dest: Path) -> None:
-    """A new file at `dest` holding the reader schemas of `built` (which is left as it was): strip a copy,
-    then copy its catalog and data into `dest` (COPY FROM DATABASE keeps the tables' and columns' comments).
-    The copy is compact: dropping tables in place would leave their blocks (pseudonym tokens of the
-    intermediate tables among them) in the file's free space."""
-    import shutil
-
+def check_reader_only(path: Path) -> None:
+    """Refuse to publish a file holding anything but the reader schemas (a model configured into the
+    published database by hand, a table in `main`)."""
     import duckdb
 
-    stripped = dest.with_name(dest.name + ".stripped")
+    con = duckdb.connect(str(path), read_only=True)
     try:
-        shutil.copy2(built, stripped)
-        strip_to_reader_schemas(stripped)
-        dest.unlink(missing_ok=True)
-        con = duckdb.connect()
-        try:
-            con.execute(f"ATTACH '{stripped}' AS built (READ_ONLY)")
-            con.execute(f"ATTACH '{dest}' AS published")
-            con.execute("COPY FROM DATABASE built TO published")
-            con.execute("CHECKPOINT published")
-        finally:
-            con.close()
+        found = con.execute("select schema_name, table_name from duckdb_tables() where not internal union all "
+                            "select schema_name, view_name from duckdb_views() where not internal").fetchall()
     finally:
-        stripped.unlink(missing_ok=True)
-        stripped.with_name(stripped.name + ".wal").unlink(missing_ok=True)
+        con.close()
+    stray = sorted(f"{s}.{t}" for s, t in found if s not in reader_schemas())
+    if stray:
+        raise RuntimeError(f"not a reader schema, would be published: {', '.join(stray[:10])}")
 
 
 def checkpoint(path: Path) -> None:

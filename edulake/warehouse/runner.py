@@ -1,14 +1,15 @@
 """Run `dbt build` programmatically and publish the warehouse atomically.
 
-Publishing: dbt writes into a fresh file beside the published one, a copy of the builder's state (the
-last green build, whole: snapshot history and the intermediate tables a partial `--select` builds on).
-Only a successful build is published: a copy of it, stripped to the reader schemas (publish.py), is
-renamed over paths().warehouse (os.replace is atomic), and the build itself becomes the builder's state
-(warehouse/builder_state.duckdb, owner-only: it holds pseudonym tokens in intermediate tables).
-Readers that opened the old file read-only keep reading it; new readers get the new one; nobody ever sees
-a half-built database, and readers never block the build (DuckDB allows one writer per file, and the
-builder never writes the published file). A failed build is kept whole as warehouse/last_failed.duckdb
-with the stored test failures, for inspection. Builds of one home are serialised by a lock file.
+Publishing: dbt writes into two fresh files beside the published one (publish.py): a copy of the builder's
+own state (warehouse/builder_state.duckdb, owner-only: silver views, staging, intermediate tables with
+pseudonym tokens, stored test failures) and the next published file, attached as `published`, which receives
+the reader schemas only (a copy of the published file for an incremental build, for a full one a new file
+with the census history). Only a successful build is published: the builder's file becomes the state and the
+other is renamed over paths().warehouse (os.replace is atomic). Readers that opened the old file read-only keep
+reading it; new readers get the new one; nobody ever sees a half-built database, and readers never block the
+build (DuckDB allows one writer per file, and the builder never writes the published file). A failed build is
+kept as warehouse/last_failed.duckdb (with the stored test failures) and last_failed.published.duckdb, for
+inspection. Builds of one home are serialised by a lock file.
 A build is incremental when the previous green build's record allows (edulake.warehouse.incremental).
 """
 
@@ -225,22 +226,25 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
             return _build_other(p, select, exclude, target, docs, on_event, started, threads, quiet)
         for leftover in p.warehouse_dir.glob(".edulake.build*"):  # of a build that was killed (we hold the lock)
             leftover.unlink(missing_ok=True)
-        # one name for every build (builds of a home are serialised): the profile, which names the file, stays
-        # the same, and dbt can reuse its parse of the project
-        fresh = p.warehouse_dir / ".edulake.build.duckdb"
+        # one name per file for every build (builds of a home are serialised): the profile, which names the
+        # files, stays the same, and dbt can reuse its parse of the project
+        fresh, fresh_published = p.warehouse_dir / ".edulake.build.duckdb", p.warehouse_dir / ".edulake.build.published.duckdb"
         state = builder_state(p)
         # the lake is locked from here: rows loaded later are the next build's change
         lock_taken_at, marks = incremental.lock_time(), incremental.silver_marks(p)
         plan = incremental.plan(p, state, full_refresh)
         log.info("dbt build: %s (%s)", "full" if plan.full else "incremental", plan.reason)
         dbt_exclude = exclude
-        if not plan.full:  # seeds are unchanged (they are in the fingerprint): the state's copies stand
+        if not plan.full:  # seeds are unchanged (they are in the fingerprint): the published copies stand
             dbt_exclude = " ".join(filter(None, ["resource_type:seed", exclude]))
-        base = state if state.exists() else p.warehouse  # the published file alone still has the history
-        if base.exists():
-            _check_base(base)
-            shutil.copy2(base, fresh)  # neither the state nor the published file is touched
-        profiles_dir = profiles.write(p, fresh, threads)
+        for base in (state, p.warehouse):
+            if base.exists():
+                _check_base(base)
+        if state.exists():  # neither the state nor the published file is touched
+            shutil.copy2(state, fresh)
+            publish.drop_reader_schemas(fresh)  # a state from before the split still holds them
+        publish.start(p.warehouse, fresh_published, plan.full)
+        profiles_dir = profiles.write(p, fresh, threads, published_file=fresh_published)
         packages.install()
         lineage_parent = _lineage_start()
         _refresh_monitoring()
@@ -253,26 +257,33 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         result = BuildResult("build", target, bool(res.success), time.monotonic() - started, None,
                              nodes=_nodes(res.result), error=str(res.exception or ""),
                              mode="full" if plan.full else "incremental", mode_reason=plan.reason)
-        if fresh.exists():
-            publish.checkpoint(fresh)
-        if result.success:  # readers get the reader schemas only; the whole build is the next one's state
-            public = p.warehouse_dir / ".edulake.build.publish.duckdb"
-            publish.write_published(fresh, public)
-            os.replace(public, p.warehouse)
+        for built in (fresh, fresh_published):
+            if built.exists():
+                publish.checkpoint(built)
+        if result.success:
+            publish.check_reader_only(fresh_published)
             os.chmod(fresh, 0o600)
+            os.chmod(fresh_published, 0o600)
+            # the state first: a crash between the renames leaves the previous record, and the next build
+            # recomputes from its time (delete+insert by key is idempotent)
             os.replace(fresh, state)
+            os.replace(fresh_published, p.warehouse)
             result.published = p.warehouse
             if select is None and exclude is None:  # a partial build leaves the others' change pending
                 incremental.remember(p, lock_taken_at, marks)
-        elif fresh.exists():
-            failed = p.warehouse_dir / "last_failed.duckdb"
-            os.replace(fresh, failed)
-            result.kept_failed = failed
+            kept = [state, p.warehouse]
+        else:
+            kept = []
+            for built, name in ((fresh, "last_failed.duckdb"), (fresh_published, "last_failed.published.duckdb")):
+                if built.exists():
+                    os.replace(built, p.warehouse_dir / name)
+                    kept.append(p.warehouse_dir / name)
+            result.kept_failed = kept[0] if kept else None
         for leftover in p.warehouse_dir.glob(".edulake.build*"):
             leftover.unlink(missing_ok=True)
         result.seconds = time.monotonic() - started
         _write_run_record(p, result)
-        _lineage_end(lineage_parent, p, target, state if result.success else result.kept_failed, result)
+        _lineage_end(lineage_parent, p, target, kept, result)
         return result
 
 
@@ -300,7 +311,8 @@ def _lineage_start() -> dict | None:
         return None
 
 
-def _lineage_end(parent: dict | None, p: Paths, target: str, database: Path | None, result: BuildResult) -> None:
+def _lineage_end(parent: dict | None, p: Paths, target: str, database: Path | list[Path] | None,
+                 result: BuildResult) -> None:
     """dbt's events (openlineage-dbt over target/), the dashboards' edge, then ops/lineage is loaded."""
     if parent is None:
         return
