@@ -34,26 +34,51 @@ def reader_schemas() -> tuple[str, ...]:
     return tuple(project["vars"]["core:published_schemas"])
 
 
-def start(previous: Path, dest: Path, full: bool) -> None:
-    """The file the build's reader schemas go into: a copy of the published one, or for a full build a new
-    file holding its census history only. A missing `previous` leaves `dest` to be created by dbt."""
+HISTORY_KEPT = "builder_history"  # the builder's own copy of the census history (start's fallback)
+
+
+def start(previous: Path | None, dest: Path, full: bool, state: Path | None = None) -> None:
+    """The file the build's reader schemas go into: a copy of the published one (`previous`), or for a full
+    build a new file holding the census history only — the published file's, or when that one is missing or
+    damaged (`previous` None) the copy the builder's state keeps (keep_history). Without either, dbt creates it."""
     dest.unlink(missing_ok=True)
-    if not previous.exists():
-        return
-    if not full:
+    if previous is not None and previous.exists() and not full:
         shutil.copy2(previous, dest)
+        return
+    source, schema = ((previous, HISTORY) if previous is not None and previous.exists()
+                      else (state, HISTORY_KEPT) if state is not None and state.exists() else (None, None))
+    if source is None:
         return
     import duckdb
 
     con = duckdb.connect()
     try:
-        con.execute(f"ATTACH '{previous}' AS previous (READ_ONLY)")
+        con.execute(f"ATTACH '{source}' AS previous (READ_ONLY)")
         con.execute(f"ATTACH '{dest}' AS fresh")
         for (table,) in con.execute("select table_name from duckdb_tables() where database_name = 'previous' "
-                                    "and schema_name = ?", [HISTORY]).fetchall():
+                                    "and schema_name = ?", [schema]).fetchall():
             con.execute(f'CREATE SCHEMA IF NOT EXISTS fresh."{HISTORY}"')
-            con.execute(f'CREATE TABLE fresh."{HISTORY}"."{table}" AS FROM previous."{HISTORY}"."{table}"')
+            con.execute(f'CREATE TABLE fresh."{HISTORY}"."{table}" AS FROM previous."{schema}"."{table}"')
         con.execute("CHECKPOINT fresh")
+    finally:
+        con.close()
+
+
+def keep_history(published: Path, builder_file: Path) -> None:
+    """A copy of the published census history in the builder's own file: the snapshot is the one reader table
+    a build cannot recompute, and a damaged published file must not take it along."""
+    import duckdb
+
+    con = duckdb.connect(str(builder_file))
+    try:
+        con.execute(f"ATTACH '{published}' AS built (READ_ONLY)")
+        con.execute(f'DROP SCHEMA IF EXISTS "{HISTORY_KEPT}" CASCADE')
+        con.execute(f'CREATE SCHEMA "{HISTORY_KEPT}"')
+        for (table,) in con.execute("select table_name from duckdb_tables() where database_name = 'built' "
+                                    "and schema_name = ?", [HISTORY]).fetchall():
+            con.execute(f'CREATE TABLE "{HISTORY_KEPT}"."{table}" AS FROM built."{HISTORY}"."{table}"')
+        con.execute("DETACH built")
+        con.execute("CHECKPOINT")
     finally:
         con.close()
 

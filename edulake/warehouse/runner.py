@@ -233,17 +233,19 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         # the lake is locked from here: rows loaded later are the next build's change
         lock_taken_at, marks = incremental.lock_time(), incremental.silver_marks(p)
         plan = incremental.plan(p, state, full_refresh)
+        if state.exists():
+            _check_base(state)
+        published_ok = p.warehouse.exists() and _readable(p.warehouse)
+        if p.warehouse.exists() and not published_ok and not plan.full:  # rebuilt whole; history from the state
+            plan = incremental.Plan(True, "the published warehouse is damaged", None)
         log.info("dbt build: %s (%s)", "full" if plan.full else "incremental", plan.reason)
         dbt_exclude = exclude
         if not plan.full:  # seeds are unchanged (they are in the fingerprint): the published copies stand
             dbt_exclude = " ".join(filter(None, ["resource_type:seed", exclude]))
-        for base in (state, p.warehouse):
-            if base.exists():
-                _check_base(base)
         if state.exists():  # neither the state nor the published file is touched
             shutil.copy2(state, fresh)
             publish.drop_reader_schemas(fresh)  # a state from before the split still holds them
-        publish.start(p.warehouse, fresh_published, plan.full)
+        publish.start(p.warehouse if published_ok else None, fresh_published, plan.full, state)
         profiles_dir = profiles.write(p, fresh, threads, published_file=fresh_published)
         packages.install()
         lineage_parent = _lineage_start()
@@ -262,6 +264,7 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
                 publish.checkpoint(built)
         if result.success:
             publish.check_reader_only(fresh_published)
+            publish.keep_history(fresh_published, fresh)
             os.chmod(fresh, 0o600)
             os.chmod(fresh_published, 0o600)
             # the state first: a crash between the renames leaves the previous record, and the next build
@@ -325,6 +328,12 @@ def _lineage_end(parent: dict | None, p: Paths, target: str, database: Path | li
         store.load()
     except Exception as e:  # noqa: BLE001
         log.warning("血缘事件未写出 (dbt lineage not written): %s", e)
+
+
+def _readable(path: Path) -> bool:
+    from edulake.lake import repair
+
+    return repair.check_warehouse_file(path, path.name) is None
 
 
 def _check_base(base: Path) -> None:
