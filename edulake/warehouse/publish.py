@@ -23,8 +23,8 @@ import yaml
 from edulake.settings import DBT_PROJECT_DIR
 
 ALIAS = "published"  # the attached file's name in dbt's session (macro generate_database_name)
-DEFAULT_SCHEMA = "main"  # DuckDB's own; cannot be dropped and must stay empty
 HISTORY = "history"  # dbt snapshots: carried from build to build
+HISTORY_KEPT = "builder_history"  # the builder's own copy of the census history (start's fallback)
 
 
 @functools.cache
@@ -32,9 +32,6 @@ def reader_schemas() -> tuple[str, ...]:
     """The reader schemas, as the dbt project declares them (one list for dbt and the publisher)."""
     project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
     return tuple(project["vars"]["core:published_schemas"])
-
-
-HISTORY_KEPT = "builder_history"  # the builder's own copy of the census history (start's fallback)
 
 
 def start(previous: Path | None, dest: Path, full: bool, state: Path | None = None) -> None:
@@ -55,10 +52,7 @@ def start(previous: Path | None, dest: Path, full: bool, state: Path | None = No
     try:
         con.execute(f"ATTACH '{source}' AS previous (READ_ONLY)")
         con.execute(f"ATTACH '{dest}' AS fresh")
-        for (table,) in con.execute("select table_name from duckdb_tables() where database_name = 'previous' "
-                                    "and schema_name = ?", [schema]).fetchall():
-            con.execute(f'CREATE SCHEMA IF NOT EXISTS fresh."{HISTORY}"')
-            con.execute(f'CREATE TABLE fresh."{HISTORY}"."{table}" AS FROM previous."{schema}"."{table}"')
+        _copy_schema(con, "previous", schema, "fresh", HISTORY)
         con.execute("CHECKPOINT fresh")
     finally:
         con.close()
@@ -69,18 +63,25 @@ def keep_history(published: Path, builder_file: Path) -> None:
     a build cannot recompute, and a damaged published file must not take it along."""
     import duckdb
 
-    con = duckdb.connect(str(builder_file))
+    con = duckdb.connect()
     try:
+        con.execute(f"ATTACH '{builder_file}' AS builder")
         con.execute(f"ATTACH '{published}' AS built (READ_ONLY)")
-        con.execute(f'DROP SCHEMA IF EXISTS "{HISTORY_KEPT}" CASCADE')
-        con.execute(f'CREATE SCHEMA "{HISTORY_KEPT}"')
-        for (table,) in con.execute("select table_name from duckdb_tables() where database_name = 'built' "
-                                    "and schema_name = ?", [HISTORY]).fetchall():
-            con.execute(f'CREATE TABLE "{HISTORY_KEPT}"."{table}" AS FROM built."{HISTORY}"."{table}"')
-        con.execute("DETACH built")
-        con.execute("CHECKPOINT")
+        con.execute(f'DROP SCHEMA IF EXISTS builder."{HISTORY_KEPT}" CASCADE')
+        con.execute(f'CREATE SCHEMA builder."{HISTORY_KEPT}"')
+        _copy_schema(con, "built", HISTORY, "builder", HISTORY_KEPT)
+        con.execute("CHECKPOINT builder")
     finally:
         con.close()
+
+
+def _copy_schema(con, source_db: str, source_schema: str, dest_db: str, dest_schema: str) -> None:
+    """Every table of one schema into another attached database's schema (created with its first table)."""
+    for (table,) in con.execute("select table_name from duckdb_tables() where database_name = ? and schema_name = ?",
+                                [source_db, source_schema]).fetchall():
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{dest_db}"."{dest_schema}"')
+        con.execute(f'CREATE TABLE "{dest_db}"."{dest_schema}"."{table}" AS '
+                    f'FROM "{source_db}"."{source_schema}"."{table}"')
 
 
 def drop_reader_schemas(builder_file: Path) -> list[str]:
