@@ -18,6 +18,7 @@ FINISHED = ("success", "failed")
 class AirflowAPIError(RuntimeError):
     def __init__(self, method: str, url: str, status: int, body: str):
         self.status = status
+        self.body = body
         super().__init__(f"Airflow API {method} {url} -> HTTP {status}: {body[:500]}")
 
 
@@ -83,8 +84,17 @@ class AirflowClient:
     def import_errors(self) -> list[dict]:
         return self.request("GET", "/api/v2/importErrors").get("import_errors", [])
 
-    def unpause(self, dag_id: str) -> None:
-        self.request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+    def unpause(self, dag_id: str, attempts: int = 6) -> None:
+        """Idempotent, so retried on Airflow's "Database error" (HTTP 500): on the SQLite metadata database the
+        API server's audit-log INSERT can lose the write lock to the DAG processor right after start-up."""
+        for attempt in range(attempts):
+            try:
+                self.request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
+                return
+            except AirflowAPIError as e:
+                if e.status != 500 or "Database error" not in e.body or attempt == attempts - 1:
+                    raise
+                time.sleep(0.5 * 2 ** attempt)
 
     def wait_for_dags(self, dag_ids: list[str], timeout: float = 300, poll: float = 3) -> None:
         """Until the DAG processor has parsed every DAG; a DAG file that fails to import fails at once."""
