@@ -85,8 +85,9 @@ class AirflowClient:
         return self.request("GET", "/api/v2/importErrors").get("import_errors", [])
 
     def unpause(self, dag_id: str, attempts: int = 6) -> None:
-        """Idempotent, so retried on Airflow's "Database error" (HTTP 500): on the SQLite metadata database the
-        API server's audit-log INSERT can lose the write lock to the DAG processor right after start-up."""
+        """Idempotent, so retried on Airflow's "Database error" (HTTP 500): seen on the SQLite metadata database
+        right after start-up, failing the API server's audit-log INSERT (Airflow hides the cause; probably the
+        write lock held by the DAG processor)."""
         for attempt in range(attempts):
             try:
                 self.request("PATCH", f"/api/v2/dags/{dag_id}", {"is_paused": False})
