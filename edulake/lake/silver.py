@@ -39,7 +39,7 @@ from edulake.quality.sql import ident
 from edulake.standard import Standard, Table
 
 LINEAGE = ("_batch_id", "_source_file", "_row_number")
-WORK = ("typed", "checked", "conflicts", "staged")
+WORK = ("typed", "checked", "conflicts", "staged", "quarantined")
 
 
 def path(entity: str):
@@ -153,8 +153,10 @@ def _write(engine, table: Table, program, counts: list[BatchCounts], fatal: dict
     batch_ids = [c.batch_id for c in counts]
     # a clean first load creates no quarantine table; otherwise replace these batches' rows
     if any(c.quarantined for c in counts) or tables.exists(quarantine.path(table.feed)):
-        quarantine.write(engine, stage.quarantine_sql(program, fatal, table.feed, table.qualified_name),
-                         table.feed, batch_ids)
+        engine.materialize("quarantined", stage.quarantined_sql())
+        quarantine.write(engine, stage.quarantine_sql(program, fatal, table.feed, table.qualified_name,
+                                                      source="quarantined"), table.feed, batch_ids)
+        engine.drop("quarantined")
     faults.crash_point("after_quarantine")
     ids = identity.rows_sql(table, key)
     if ids is not None and any(c.accepted for c in counts):

@@ -166,12 +166,21 @@ def failure_counts_sql(program: Program) -> str:
 UNIQUE_KEY = K.Check("unique_natural_key", "error", None, None, "expect_compound_columns_to_be_unique", {}, "TRUE")
 
 
-def quarantine_sql(program: Program, fatal: dict[str, list[tuple[str, str]]], feed: str, table_name: str) -> str:
-    """One row per (quarantined row, failure): quarantine's columns."""
+def quarantined_sql() -> str:
+    """The quarantined rows of `staged`: few, and read once per check by quarantine_sql, so materialised
+    (over `staged` itself, each check would re-read every row of the load and redo its join)."""
+    return "SELECT * FROM staged WHERE _status = 'quarantined'"
+
+
+def quarantine_sql(program: Program, fatal: dict[str, list[tuple[str, str]]], feed: str, table_name: str,
+                   source: str = "staged") -> str:
+    """One row per (quarantined row, failure): quarantine's columns, from `source` (`staged`, or its
+    quarantined rows as materialised from quarantined_sql)."""
     table = program.table
     where = "_status = 'quarantined'"
+    staged = source
 
-    def select(rule, column, severity, reason, expectation, condition, source="staged"):
+    def select(rule, column, severity, reason, expectation, condition, source=staged):
         return (f"SELECT {lit(feed)} AS feed, {lit(table_name)} AS \"table\", _batch_id AS batch_id, _source_file, "
                 f"_row_number, {lit(rule)} AS rule, CAST({lit(column)} AS VARCHAR) AS \"column\", {lit(severity)} AS severity, "
                 f"{reason} AS reason, CAST({lit(expectation)} AS VARCHAR) AS expectation, _raw AS raw, "
@@ -184,8 +193,8 @@ def quarantine_sql(program: Program, fatal: dict[str, list[tuple[str, str]]], fe
               for c in program.checks]
     key_columns = ", ".join(table.field(n).column for n in table.natural_key)
     on = " AND ".join(f"s.{k} = g.{k}" for k in ["_batch_id", *_key(table)])
-    rows = (f"SELECT s.*, g.__rows FROM staged AS s JOIN (SELECT _batch_id, {', '.join(_key(table))}, "
-            f"array_to_string(list_sort(list(_row_number)), ',') AS __rows FROM staged WHERE _conflict "
+    rows = (f"SELECT s.*, g.__rows FROM {staged} AS s JOIN (SELECT _batch_id, {', '.join(_key(table))}, "
+            f"array_to_string(list_sort(list(_row_number)), ',') AS __rows FROM {staged} WHERE _conflict "
             f"GROUP BY _batch_id, {', '.join(_key(table))}) AS g ON {on}")
     reason = concat("_source_file", "' 第'", "CAST(_row_number AS VARCHAR)",
                     lit(f"行: 自然键 ({key_columns}) 在本批次中重复且内容不同，涉及第 "), "__rows",
