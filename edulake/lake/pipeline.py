@@ -14,6 +14,7 @@ ledger are the same code on both.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 from collections.abc import Callable
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edulake import standard
-from edulake.lake import bronze, engines, faults, ledger, silver
+from edulake.lake import bronze, engines, faults, gx_run, ledger, silver
 from edulake.lake.errors import BatchRejected, IngestError
 from edulake.lake.landing import (
     LandedBatch,
@@ -169,7 +170,13 @@ def run_silver(engine, feed: str, batch_ids: list[str] | None = None,
     std = standard.load()
     result = result or FeedResult(feed)
     with feed_lock(feed):
-        _silver(engine, std, feed, batch_ids, on_event, result)
+        try:
+            _silver(engine, std, feed, batch_ids, on_event, result)
+        except BaseException:
+            with contextlib.suppress(Exception):  # the loads GX validated before the failure get their pages
+                gx_run.build_docs(feed)
+            raise
+        gx_run.build_docs(feed)
     return result
 
 

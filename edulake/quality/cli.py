@@ -61,6 +61,7 @@ def docs(table):
         silver.stage_relations(engine, std, program, ids, key)
         with console.status(f"GX 校验 {table} …"):
             result = gx_run.validate_load(engine, t, program, ids, always=True)
+            gx_run.build_docs(t.feed)
     finally:
         engine.drop(*silver.WORK)
     console.print(f"success={result.success}; Data Docs: {gx_run.docs_index()}")

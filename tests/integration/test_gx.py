@@ -89,6 +89,14 @@ def test_gx_results_and_data_docs_hold_no_identifier(generated_lake, tmp_path):
     files = [p for p in gx_root.rglob("*") if p.is_file() and p.suffix in (".json", ".html", ".yml")]
     docs = [p for p in files if p.suffix == ".html" and "/validations/" in str(p)]
     assert files and docs, "no stored results or Data Docs pages"
+    # Data Docs are built once per feed's silver run (gx_run.build_docs): every stored result has its page,
+    # and the index links each of them
+    results = sorted((gx_root / "uncommitted" / "validations").rglob("*.json"))
+    site = gx_root / "uncommitted" / "data_docs" / "local_site"
+    pages = {p.relative_to(site / "validations").with_suffix("") for p in docs}
+    assert results and {r.relative_to(gx_root / "uncommitted" / "validations").with_suffix("") for r in results} <= pages
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert all(f"{r.parent.parent.name}/{r.parent.name}/{r.stem}.html" in index for r in results)
     assert not _leaks(files, values)[:5]
     planted = tmp_path / "planted.json"  # the scan finds a value where there is one
     planted.write_text(json.dumps({"row": sorted(values)[0]}, ensure_ascii=False), encoding="utf-8")
