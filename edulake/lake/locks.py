@@ -8,6 +8,9 @@
   build holds it exclusive, so a build reads one consistent state of silver (no ingest commits between two of
   its models' reads) and an ingest started during a build waits for it (and the other way round).
 
+- The identity lock: restricted/identity is written by every feed that names students; its writer holds this
+  lock from reading which tokens it already holds to its commit, so that what it appends is still new.
+
 Every lock dies with its process (a killed run leaves no stale lock)."""
 
 from __future__ import annotations
@@ -91,3 +94,21 @@ def feed_lock(feed: str, wait: float | None = None):
             yield
         finally:
             os.close(fd)
+
+
+@contextmanager
+def identity_lock(wait: float | None = None):
+    """restricted/identity's writer lock (taken inside a feed's lock; see the module's doc)."""
+    fd = _lock_file("identity.lock")
+
+    def busy(holder: str) -> FeedBusy:
+        return FeedBusy("identity", f"另一个入湖进程正在写入身份表 (another ingest holds restricted/identity's lock: "
+                                    f"{holder}); waited {_wait_seconds(wait):.0f} s; retry when it has finished")
+
+    try:
+        _acquire(fd, fcntl.LOCK_EX, _wait_seconds(wait), busy)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
+        yield
+    finally:
+        os.close(fd)

@@ -99,6 +99,12 @@ class DuckDBEngine:
         with writing(path):
             tables.replace_where(path, self.arrow(sql), schema, column, batch_ids)
 
+    def append(self, path: Path, sql: str, schema: pa.Schema) -> None:
+        from edulake.lake.failures import writing
+
+        with writing(path):
+            tables.append(path, self.arrow(sql), schema)
+
     def merge(self, path: Path, sql: str, schema: pa.Schema, keys: list[str], update_condition: str | None = None,
               update_set: dict[str, str] | None = None, partition_by: list[str] | None = None) -> None:
         from edulake.lake.failures import writing

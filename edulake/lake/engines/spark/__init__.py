@@ -112,6 +112,11 @@ class SparkEngine:
         self.ensure(path, schema)
         delta.replace_batches(self._frame(sql, schema), path, column, batch_ids)
 
+    def append(self, path: Path, sql: str, schema: pa.Schema) -> None:
+        self.ensure(path, schema)
+        frame = self._frame(sql, schema)
+        delta.with_retry(lambda: frame.write.format("delta").mode("append").save(str(path)))
+
     def merge(self, path: Path, sql: str, schema: pa.Schema, keys: list[str], update_condition: str | None = None,
               update_set: dict[str, str] | None = None, partition_by: list[str] | None = None) -> None:
         self.ensure(path, schema, partition_by)
