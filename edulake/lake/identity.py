@@ -58,13 +58,12 @@ def write(engine, sql: str) -> None:
     another writer from adding the same token between the read and the commit."""
     names = columns()
     selected = ", ".join(ident(c) for c in ["token", *names, "_batch_id", "_updated_at"])
-    changed = " OR ".join(f"(s.{ident(c)} IS NOT NULL AND s.{ident(c)} IS DISTINCT FROM t.{ident(c)})" for c in names)
     with locks.identity_lock():
         engine.register_delta(HELD, path(), columns=["token", *names], empty=schema())
         try:
             engine.materialize(DELIVERED, f"SELECT s.*, t.token IS NOT NULL AS __known FROM ({sql}) AS s "
                                           f"LEFT JOIN {HELD} AS t ON s.token = t.token "
-                                          f"WHERE t.token IS NULL OR {changed}")
+                                          f"WHERE t.token IS NULL OR {_changed(names, ident)}")
             (counts,) = engine.rows(f"SELECT count(*) AS rows, count(CASE WHEN __known THEN 1 END) AS known "
                                     f"FROM {DELIVERED}")
             if not counts["rows"]:
@@ -75,7 +74,12 @@ def write(engine, sql: str) -> None:
                 return
             update = {c: f"coalesce(s.`{c}`, t.`{c}`)" for c in names}
             update.update({"_batch_id": "s._batch_id", "_updated_at": "s._updated_at"})
-            merge_changed = " OR ".join(f"(s.`{c}` IS NOT NULL AND s.`{c}` IS DISTINCT FROM t.`{c}`)" for c in names)
-            engine.merge(path(), rows, schema(), ["token"], update_condition=merge_changed, update_set=update)
+            engine.merge(path(), rows, schema(), ["token"], update_set=update,
+                         update_condition=_changed(names, lambda c: f"`{c}`"))  # the MERGE's own dialect
         finally:
             engine.drop(DELIVERED, HELD)
+
+
+def _changed(names: list[str], quote) -> str:
+    """SQL: the delivered row `s` names an identifier that differs from the held row `t`'s."""
+    return " OR ".join(f"(s.{quote(c)} IS NOT NULL AND s.{quote(c)} IS DISTINCT FROM t.{quote(c)})" for c in names)

@@ -1,4 +1,5 @@
-"""restricted/identity's MERGE on both engines: a known token is rewritten only when an identifier changes."""
+"""restricted/identity on both engines: new tokens are appended, a known token is rewritten only when an identifier
+changes (a MERGE), and a delivery with neither writes nothing."""
 
 from __future__ import annotations
 
@@ -46,19 +47,24 @@ def test_an_unchanged_identity_is_not_rewritten_and_a_changed_one_is(engine):
 
     # the next year's roster names the same students again, plus one new one
     deliver(engine, "b2", [*first, {"token": "t50", "student_no": "G" + "5" * 18, "name": "新生"}])
-    removed = [a for a in last_commit(identity.path()) if "remove" in a]
-    # delta-rs skips files whose matched rows no clause updates; delta-spark copies every file with a matched
-    # row whatever the clause's condition (same rows, more I/O: the scale-out engine's cost, not the default's)
-    if engine.name == "duckdb":
-        assert not removed, "an unchanged identity must not rewrite the table"
+    commit = last_commit(identity.path())
+    # no held identifier changed: the new token is appended (no MERGE, no file rewritten), on both engines
+    assert not [a for a in commit if "remove" in a], "an unchanged identity must not rewrite the table"
+    assert [a["commitInfo"]["operation"] for a in commit if "commitInfo" in a] == ["WRITE"]
     rows = {r.token: r for r in support.read(identity.path())}
     assert len(rows) == 51 and rows["t0"]._batch_id == "b1" and rows["t50"]._batch_id == "b2"
+
+    # the same roster again: nothing new, nothing changed, no commit at all
+    version = len(list((identity.path() / "_delta_log").glob("*.json")))
+    deliver(engine, "b2-again", first)
+    assert len(list((identity.path() / "_delta_log").glob("*.json"))) == version
 
     # a corrected name is written; an identifier the feed lacks (NULL) never blanks the one held
     deliver(engine, "b3", [{"token": "t7", "student_no": None, "name": "更正"}])
     rows = {r.token: r for r in support.read(identity.path())}
     assert rows["t7"].name == "更正" and rows["t7"].student_no == f"G{7:018d}" and rows["t7"]._batch_id == "b3"
     assert rows["t8"]._batch_id == "b1" and len(rows) == 51
+    assert [a["commitInfo"]["operation"] for a in last_commit(identity.path()) if "commitInfo" in a] == ["MERGE"]
 
 
 @pytest.mark.parametrize("leftover", ["empty", "temporary file"])
