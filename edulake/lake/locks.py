@@ -78,33 +78,10 @@ def lake_lock(exclusive: bool, wait: float | None = None, who: str = "build"):
 
 
 @contextmanager
-def feed_lock(feed: str, wait: float | None = None):
-    """The feed's writer lock, inside the lake lock held shared."""
-    with lake_lock(exclusive=False, wait=wait):
-        fd = _lock_file(f"{feed}.lock")
-
-        def busy(holder: str) -> FeedBusy:
-            return FeedBusy(feed, f"另一个入湖进程正在处理该数据源 (another ingest of {feed!r} holds its "
-                                  f"lock: {holder}); retry when it has finished")
-
-        try:
-            _acquire(fd, fcntl.LOCK_EX, _wait_seconds(wait), busy)
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode(), 0)
-            yield
-        finally:
-            os.close(fd)
-
-
-@contextmanager
-def identity_lock(wait: float | None = None):
-    """restricted/identity's writer lock (taken inside a feed's lock; see the module's doc)."""
-    fd = _lock_file("identity.lock")
-
-    def busy(holder: str) -> FeedBusy:
-        return FeedBusy("identity", f"另一个入湖进程正在写入身份表 (another ingest holds restricted/identity's lock: "
-                                    f"{holder}); waited {_wait_seconds(wait):.0f} s; retry when it has finished")
-
+def _held(name: str, wait: float | None, busy):
+    """Lock file `name` held exclusive (it names its holder) for the block; `busy(holder)` is raised when
+    another process held it longer than the wait."""
+    fd = _lock_file(name)
     try:
         _acquire(fd, fcntl.LOCK_EX, _wait_seconds(wait), busy)
         os.ftruncate(fd, 0)
@@ -112,3 +89,25 @@ def identity_lock(wait: float | None = None):
         yield
     finally:
         os.close(fd)
+
+
+@contextmanager
+def feed_lock(feed: str, wait: float | None = None):
+    """The feed's writer lock, inside the lake lock held shared."""
+    def busy(holder: str) -> FeedBusy:
+        return FeedBusy(feed, f"另一个入湖进程正在处理该数据源 (another ingest of {feed!r} holds its "
+                              f"lock: {holder}); retry when it has finished")
+
+    with lake_lock(exclusive=False, wait=wait), _held(f"{feed}.lock", wait, busy):
+        yield
+
+
+@contextmanager
+def identity_lock(wait: float | None = None):
+    """restricted/identity's writer lock (taken inside a feed's lock; see the module's doc)."""
+    def busy(holder: str) -> FeedBusy:
+        return FeedBusy("identity", f"另一个入湖进程正在写入身份表 (another ingest holds restricted/identity's lock: "
+                                    f"{holder}); waited {_wait_seconds(wait):.0f} s; retry when it has finished")
+
+    with _held("identity.lock", wait, busy):
+        yield
