@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import os
 import shutil
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -140,7 +141,7 @@ def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
     batch = LandedBatch(batch_id, feed_name, table.qualified_name, path.name, sha, path.stat().st_size,
                         parsed.format, parsed.encoding, list(parsed.header), parsed.row_count, now().isoformat())
     final = batch.folder
-    tmp = final.with_name(f".tmp-{batch_id}-{os.getpid()}")
+    tmp = final.with_name(f".tmp-{batch_id}-{os.getpid()}-{threading.get_ident()}")  # files land two at a time
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         with writing(tmp):

@@ -175,6 +175,34 @@ def test_the_sheet_scan_finds_what_a_chunk_edge_cuts(tmp_path, monkeypatch):
             assert sources._sheet_extent(zf, member)[:2] == (900000, 1001), size
 
 
+@pytest.mark.parametrize("cell, extent", [(b'<c r="XFD3"><v>1</v></c>', (52, 16384)),
+                                          (b'<c r="B1048576"><v>1</v></c>', (1048576, 2)),
+                                          (b"<c r='C1048576'><v>1</v></c>", (1048576, 3))],
+                         ids=["far column", "far row", "single quotes"])
+def test_a_far_cell_inside_an_ordinary_row_counts(tmp_path, monkeypatch, cell, extent):
+    """The scan proposes the last row tag and the header's width as a sheet's extent and proves that no
+    reference lies beyond them: a cell that does, hidden in the third row of fifty, must still be found,
+    wherever a chunk's edge falls."""
+    path = _sheet(tmp_path / "s.xlsx", [["学年", "值"]] + [[2024, i] for i in range(51)])
+    with zipfile.ZipFile(path) as zf, zipfile.ZipFile(tmp_path / "far.xlsx", "w") as out:
+        for item in zf.infolist():
+            body = zf.read(item)
+            if item.filename.startswith("xl/worksheets/"):
+                third = [i for i in range(len(body)) if body.startswith(b"</row>", i)][2]
+                body = body[:third] + cell + body[third:]
+            out.writestr(item, body)
+    with zipfile.ZipFile(tmp_path / "far.xlsx") as zf:
+        member = next(m for m in zf.infolist() if m.filename.startswith("xl/worksheets/"))
+        for size in (1 << 24, 300, 97):
+            monkeypatch.setattr(sources, "_CHUNK", size)
+            assert sources._sheet_extent(zf, member)[:2] == extent, size
+            assert sources._sheet_extent(zf, member, exact=True)[:2] == extent, size
+    if extent[1] > sources.MAX_COLUMNS:  # and refused before calamine opens the sheet
+        far = (tmp_path / "far.xlsx").rename(tmp_path / "体测_2024_110108.xlsx")
+        with pytest.raises(SourceError, match="工作表范围过大"):
+            sources.read_source(far, standard.load().table("health.fitness"))
+
+
 def test_truncated_xlsx_is_rejected(tmp_path):
     table = standard.load().table("health.fitness")
     header, rows = samples.rows(table.qualified_name, 50)
