@@ -16,8 +16,8 @@ import functools
 import os
 import re
 import unicodedata
-from operator import itemgetter
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 
 import numpy as np
