@@ -29,7 +29,7 @@ def schema() -> pa.Schema:
                      + [("_batch_id", pa.string()), ("_updated_at", pa.timestamp("us", tz="UTC"))])
 
 
-def rows_sql(table: Table, key: bytes) -> str | None:
+def rows_sql(table: Table) -> str | None:
     """One identity row per token among a table's accepted rows in `staged` (the newest batch's values win)."""
     token_field = privacy.token_field(table)
     if token_field is None:
@@ -37,7 +37,7 @@ def rows_sql(table: Table, key: bytes) -> str | None:
     present = {f.name for f in table.fields}
     values = ", ".join(f"{f'CAST({ident(c)} AS VARCHAR)' if c in present else 'CAST(NULL AS VARCHAR)'} AS {ident(c)}"
                        for c in columns())
-    token = privacy.hmac_sql(ident(token_field.name), key)
+    token = stage.token_column(token_field.name)
     return stage.newest_accepted(f"{token} AS token, {values}, _batch_id, current_timestamp AS _updated_at",
                                  [ident(token_field.name)])
 

@@ -20,7 +20,7 @@ import os
 import pyarrow as pa
 
 from edulake import settings
-from edulake.quality import normalise
+from edulake.quality import normalise, stage
 from edulake.quality.sql import ident
 from edulake.standard import Field, Standard, Table
 
@@ -70,11 +70,12 @@ def silver_sql_type(field: Field) -> str:
     return normalise.sql_type(field)
 
 
-def silver_value_sql(field: Field, key: bytes) -> str:
-    """SQL: the silver column of a field that reaches silver, from its typed value under field.name."""
+def silver_value_sql(field: Field) -> str:
+    """SQL: the silver column of a field that reaches silver, from its typed value under field.name (a hashed
+    field's pseudonym from the column typed computed it into, stage.token_column)."""
     value = ident(field.name)
     if field.treatment == "hash":
-        out = hmac_sql(value, key)
+        out = stage.token_column(field.name)
     elif field.treatment == "mask":
         out = mask_sql(value, field)
     else:

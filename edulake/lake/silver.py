@@ -69,10 +69,10 @@ def schema(table: Table) -> pa.Schema:
            ("_row_number", pa.int32()), ("_loaded_at", pa.timestamp("us", tz="UTC"))])
 
 
-def silver_rows_sql(table: Table, key: bytes) -> str:
+def silver_rows_sql(table: Table) -> str:
     """Silver columns (privacy applied) plus lineage from `staged`; one row per natural key, the newest batch's
     (grouped on the typed key: its pseudonym is a function of it)."""
-    columns = ", ".join(privacy.silver_value_sql(f, key) for f in table.silver_fields)
+    columns = ", ".join(privacy.silver_value_sql(f) for f in table.silver_fields)
     return stage.newest_accepted(f"{columns}, _warnings, _batch_id, _source_file, _row_number, "
                                  f"current_timestamp AS _loaded_at", [ident(n) for n in table.natural_key])
 
@@ -137,18 +137,17 @@ def load(engine, std: Standard, table: Table, batch_ids: list[str]) -> list[Batc
     Writes in this order, each one commit and each idempotent for these batches: quarantine
     (replace), identity (MERGE on token), silver (one MERGE on the natural key). A crash between
     them leaves the batches at status `bronze`, and the rerun converges to the same tables."""
-    key = privacy.pseudonym_key()
     try:
         with stopwatch.timed(table.feed, "validate"):
             program, counts, fatal = validate(engine, std, table, batch_ids)
         with stopwatch.timed(table.feed, "write"):
-            _write(engine, table, program, counts, fatal, key)
+            _write(engine, table, program, counts, fatal)
         return counts
     finally:
         engine.drop(*WORK)
 
 
-def _write(engine, table: Table, program, counts: list[BatchCounts], fatal: dict, key: bytes) -> None:
+def _write(engine, table: Table, program, counts: list[BatchCounts], fatal: dict) -> None:
     """Quarantine, identity, then the silver MERGE (see load for the order's reason)."""
     batch_ids = [c.batch_id for c in counts]
     # a clean first load creates no quarantine table; otherwise replace these batches' rows
@@ -158,11 +157,11 @@ def _write(engine, table: Table, program, counts: list[BatchCounts], fatal: dict
                                                       source="quarantined"), table.feed, batch_ids)
         engine.drop("quarantined")
     faults.crash_point("after_quarantine")
-    ids = identity.rows_sql(table, key)
+    ids = identity.rows_sql(table)
     if ids is not None and any(c.accepted for c in counts):
         identity.write(engine, ids)
     faults.crash_point("before_silver_merge")
-    engine.merge(path(table.entity), silver_rows_sql(table, key), schema(table), table.natural_key_silver,
+    engine.merge(path(table.entity), silver_rows_sql(table), schema(table), table.natural_key_silver,
                  update_condition="t._batch_id <> s._batch_id", partition_by=partition_by(table))
     faults.crash_point("after_silver_merge")
 
