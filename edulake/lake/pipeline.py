@@ -107,7 +107,8 @@ def _land_files(feed: str, files, on_event: Events, result: FeedResult, record_l
             _say(on_event, f"拒收 (rejected) {e}")
             rejected.append(_rejected_entry(feed, name, e))
             continue
-        if is_new or batch.batch_id not in known:
+        # the same bytes twice in one run are one batch, landed once (the second is not in `known` yet)
+        if batch.batch_id not in result.landed and (is_new or batch.batch_id not in known):
             new_entries.append(_entry(batch, "landed", rows_received=batch.rows))
             result.landed.append(batch.batch_id)
             _say(on_event, f"落地 {batch.source_file} -> {batch.batch_id} ({batch.rows} 行)")
@@ -119,7 +120,7 @@ def _land_files(feed: str, files, on_event: Events, result: FeedResult, record_l
             arrived = Path(name).name
             same = "" if arrived == batch.source_file else f" = {batch.source_file}"
             result.unchanged.append(arrived)
-            _say(on_event, f"已接收过 {arrived}{same} ({batch.batch_id}, {known[batch.batch_id]}): 跳过")
+            _say(on_event, f"已接收过 {arrived}{same} ({batch.batch_id}, {known.get(batch.batch_id, 'landed')}): 跳过")
     ledger.record((new_entries if record_landed else []) + [e for e in rejected if e is not None])
 
 
@@ -137,8 +138,11 @@ def _land_each(feed: str, names: list) -> Iterator[tuple[LandedBatch, bool] | In
     if LANDING_WORKERS < 2 or len(names) < 2:
         yield from map(one, names)
         return
-    with ThreadPoolExecutor(LANDING_WORKERS, thread_name_prefix="landing") as pool:
+    pool = ThreadPoolExecutor(LANDING_WORKERS, thread_name_prefix="landing")
+    try:
         yield from pool.map(one, names)
+    finally:  # an error stops the landing as it did one file at a time: files not yet started are not landed
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def encoding_warning(batch: LandedBatch) -> str | None:

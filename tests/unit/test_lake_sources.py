@@ -272,3 +272,25 @@ def test_a_rejected_file_lands_nothing(edulake_home):
         landing.land("enrollment", ROSTER_FILE)
     landing_dir = settings.paths().landing / "enrollment"
     assert not landing_dir.exists() or not any(landing_dir.iterdir())
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_landing_files_two_at_a_time_reports_them_in_inbox_order(edulake_home, monkeypatch, workers):
+    """Files land LANDING_WORKERS at a time; what the run reports (landed, refused, already received) is
+    the same as one at a time, in the inbox's order, and the same bytes twice are one batch."""
+    from edulake.lake import engines, ledger, pipeline
+
+    monkeypatch.setattr(pipeline, "LANDING_WORKERS", workers)
+    inbox = settings.paths().inbox / "enrollment"
+    header, rows = samples.rows(ROSTER, 4)
+    first = write_roster(inbox, rows[:2], name="学籍名册_2024_110101.csv")
+    samples.write_csv(inbox / "学籍名册_2024_110102.csv", header[:-1], rows, "gbk")  # a column missing
+    second = write_roster(inbox, rows[2:], name="学籍名册_2024_110105.csv")
+    (inbox / "学籍名册_2024_110108.csv").write_bytes(first.read_bytes())  # sent again under another name
+    result = pipeline.run_landing(engines.get("duckdb"), "enrollment")
+    ids = [landing.batch_id_for("enrollment", landing.sha256_of(p)) for p in (first, second)]
+    assert result.landed == ids
+    assert [e.file for e in result.errors] == ["学籍名册_2024_110102.csv"]
+    assert result.unchanged == ["学籍名册_2024_110108.csv"]
+    assert sorted(b.batch_id for b in landing.landed_batches("enrollment")) == sorted(ids)
+    assert {r["batch_id"] for r in ledger.rows("status = 'landed'")} == set(ids)
