@@ -98,15 +98,12 @@ def _land_files(feed: str, files, on_event: Events, result: FeedResult, record_l
     new_entries, rejected = [], []
     names = list(files if files is not None else inbox_files(feed))
     for name, landed in zip(names, _land_each(feed, names), strict=True):
-        try:
-            if isinstance(landed, IngestError):
-                raise landed
-            batch, is_new = landed
-        except IngestError as e:
-            result.errors.append(e)
-            _say(on_event, f"拒收 (rejected) {e}")
-            rejected.append(_rejected_entry(feed, name, e))
+        if isinstance(landed, IngestError):
+            result.errors.append(landed)
+            _say(on_event, f"拒收 (rejected) {landed}")
+            rejected.append(_rejected_entry(feed, name, landed))
             continue
+        batch, is_new = landed
         # the same bytes twice in one run are one batch, landed once (the second is not in `known` yet)
         if batch.batch_id not in result.landed and (is_new or batch.batch_id not in known):
             new_entries.append(_entry(batch, "landed", rows_received=batch.rows))

@@ -182,12 +182,17 @@ def _without_bom(data: bytes) -> bytes:
     return data[len(_UTF8_BOM):] if data.startswith(_UTF8_BOM) else data
 
 
+def _as_arrow(data: bytes) -> pa.Array:
+    """The bytes as a one-value Arrow binary array, in place (no copy), for Arrow's kernels to read."""
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
+    return pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)])
+
+
 def _valid_utf8(data: bytes) -> bool:
     """Whether the bytes are UTF-8, checked by Arrow's validator (4x Python's decode, without the GIL and
     without building the text)."""
-    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64).tobytes())
     try:
-        pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(data)]).cast(pa.large_string())
+        _as_arrow(data).cast(pa.large_string())
     except pa.ArrowInvalid:
         return False
     return True
@@ -378,9 +383,7 @@ def _exact_extent(buf: bytes) -> tuple[int, int]:
 
 def _count(buf: bytes, pattern: str) -> int:
     """Matches of an RE2 pattern in `buf`, counted by Arrow over the bytes in place."""
-    offsets = pa.py_buffer(np.array([0, len(buf)], dtype=np.int64).tobytes())
-    array = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, pa.py_buffer(buf)])
-    return pc.count_substring_regex(array, pattern)[0].as_py()
+    return pc.count_substring_regex(_as_arrow(buf), pattern)[0].as_py()
 
 
 def _beyond(rows: int, cols: int) -> str:
@@ -432,7 +435,7 @@ def _reject_zip_bomb(name: str, path: Path) -> bool:
                                     f"{width:,}; at most {MAX_CELLS:,} cells and {MAX_COLUMNS} columns are read)")
         plain = plain and plain_sheet
     if plain and "xl/sharedStrings.xml" in zf.namelist():
-        plain = not _ODD_NUMBER.search(zf.read("xl/sharedStrings.xml"))
+        plain = not _count(zf.read("xl/sharedStrings.xml"), _ODD_NUMBER)
     return plain
 
 
@@ -462,10 +465,10 @@ def _parse_xlsx(name: str, path: Path, data: bytes) -> tuple[list[str], pa.Table
 
 # Cells whose text fastexcel writes differently from _cell_text: booleans, ISO dates, errors, styled cells (a
 # style is how a number becomes a date) and numbers below 1e-4 ("0.00001", not "1e-05"). Negative zero it writes
-# "-0" where _cell_text writes "0": mended after the read, unless a text cell says "-0" itself. The same in RE2
-# for the sheets (_sheet_extent), in Python's syntax for the shared strings.
-_NOT_PLAIN = r'\st=["\'][bde]["\']|\ss=["\']|<v>(?:-?0\.0000|[^<]*[Ee]-)|<t(?:\s[^>]*)?>-0</t>'
-_ODD_NUMBER = re.compile(rb'<v>(?:-?0\.0000|[^<]*[Ee]-)|<t(?:\s[^>]*)?>-0</t>')
+# "-0" where _cell_text writes "0": mended after the read, unless a text cell says "-0" itself. RE2 (_count), for
+# the sheets and the shared strings alike; XML's whitespace spelled out, as RE2's \s leaves out \v.
+_ODD_NUMBER = r'<v>(?:-?0\.0000|[^<]*[Ee]-)|<t(?:[ \t\n\r\f\v][^>]*)?>-0</t>'
+_NOT_PLAIN = r'\st=["\'][bde]["\']|\ss=["\']|' + _ODD_NUMBER
 
 
 def _plain_sheet(name: str, path: Path, data: bytes) -> pa.Table | None:
