@@ -123,7 +123,8 @@ def client_python() -> Path:
         return python
     steps = [[*uv_command(), "venv", "-q", "--allow-existing", "--python",
               f"{sys.version_info.major}.{sys.version_info.minor}", str(venv)],
-             [*uv_command(), "pip", "install", "-q", "--python", str(python), "-r", str(config.CLIENT_REQUIREMENTS)]]
+             [*uv_command(), "pip", "install", "-q", "--compile-bytecode", "--python", str(python), "-r",
+              str(config.CLIENT_REQUIREMENTS)]]
     for cmd in steps:
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:

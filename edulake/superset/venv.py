@@ -33,7 +33,10 @@ def ensure_venv(venv: Path | None = None) -> Path:
         return venv
     steps = [
         [*uv_command(), "venv", "-q", "--allow-existing", "--python", f"{sys.version_info.major}.{sys.version_info.minor}", str(venv)],
-        [*uv_command(), "pip", "install", "-q", "--python", str(venv / "bin" / "python"), "-r", str(config.REQUIREMENTS)],
+        # .pyc written now: this machine kind sets PYTHONDONTWRITEBYTECODE, and Superset's import compiles
+        # from source without them (3.9 s -> 1.4 s per process).
+        [*uv_command(), "pip", "install", "-q", "--compile-bytecode", "--python", str(venv / "bin" / "python"), "-r",
+         str(config.REQUIREMENTS)],
     ]
     for cmd in steps:
         result = subprocess.run(cmd, capture_output=True, text=True)
