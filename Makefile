@@ -9,9 +9,12 @@ SCALE ?= 0.01
 .PHONY: install browser postgres run test lint audit clean-var
 
 # uv from PyPI if the machine lacks it; the locked environment; Delta jars; the pseudonym key.
+# --compile-bytecode: this machine kind sets PYTHONDONTWRITEBYTECODE, so without .pyc written here every process
+# compiled every module it imported from source (GX's import 4.9 s -> 2.0 s, dbt's 1.6 s -> 0.9 s). Here and
+# not in pyproject's [tool.uv]: there every `uv run` re-checks all 14 k files (0.3 s each time).
 install:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install -q uv
-	@$(UV) sync --frozen -q
+	@$(UV) sync --frozen -q --compile-bytecode
 	@$(UV) run -q edulake setup
 
 run: install
