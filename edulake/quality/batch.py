@@ -36,17 +36,20 @@ def needs_districts(table: Table) -> bool:
     return any(r.name == "every_district_delivered" and r.severity == "fatal" for r in table.rules)
 
 
-def stats_sql(table: Table, source: str = "checked") -> str:
-    """Per batch (over `checked`): rows, the file, the columns missing from it; with every_district_delivered
-    the (school year, district) pairs its valid rows delivered (one row per pair). A row that fails its own
-    rules goes to quarantine and delivers nothing: a 学年 out of range in one row (2046) made the whole
-    batch look like the only delivery of 2046, and rejected it for the districts missing from that year."""
+def stats_sql(table: Table, source: str = "checked", raw: str = "bronze_batches") -> str:
+    """Per batch (over `checked`): rows, the file, the columns missing from it (from the raw maps of `raw`,
+    which `checked` does not carry: one row each); with every_district_delivered the (school year, district)
+    pairs its valid rows delivered (one row per pair). A row that fails its own rules goes to quarantine and
+    delivers nothing: a 学年 out of range in one row (2046) made the whole batch look like the only delivery of
+    2046, and rejected it for the districts missing from that year."""
     # a misshapen row (fewer fields than the header) lacks columns on its own: it goes to quarantine as row_shape
     # and must not make the whole batch look as if the file lacked them
     missing = ", ".join(f"bool_or(_shape_error IS NULL AND NOT map_contains(_raw, {lit(c)})) AS {_missing_col(i)}"
                         for i, c in enumerate(table.columns))
-    sql = (f"SELECT _batch_id, count(*) AS rows, min(_source_file) AS source_file, {missing} "
-           f"FROM {source} GROUP BY _batch_id")
+    columns = ", ".join(f"m.{_missing_col(i)}" for i in range(len(table.columns)))
+    sql = (f"SELECT s._batch_id, s.rows, s.source_file, {columns} FROM "
+           f"(SELECT _batch_id, count(*) AS rows, min(_source_file) AS source_file FROM {source} GROUP BY _batch_id) "
+           f"AS s JOIN (SELECT _batch_id, {missing} FROM {raw} GROUP BY _batch_id) AS m ON s._batch_id = m._batch_id")
     if needs_districts(table):
         sql = (f"SELECT s.*, d.school_year, d.district_code FROM ({sql}) AS s LEFT JOIN "
                f"(SELECT DISTINCT _batch_id, school_year, district_code FROM {source} WHERE _row_valid) AS d "

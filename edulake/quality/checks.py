@@ -7,7 +7,7 @@ the rows where `unexpected()` holds; `expectation` and `kwargs` name the check a
 the expectation's meta). The parse checks (`type`, `row_shape`: what only a reader can know) are Checks too.
 
 Columns of the validation relation (edulake.quality.stage): `<field>` typed value, `__text_<field>` folded
-text, `_raw` (source header -> raw text), `_shape_error`, lineage.
+text, `_shape_error`, lineage; a reason (quarantine only) also reads `_raw` (source header -> raw text).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Relations the engine provides (edulake.lake.engines):
   roster           student_token, school_year  (silver/student_enrollment; empty when not loaded)
 and materialises, in order:
   typed    lineage, `__text_<field>` folded text, `<field>` typed value,
-           `__token_<field>` a hashed field's pseudonym, lookup columns
+           `__token_<field>` a hashed field's pseudonym, lookup columns (not the raw map: see typed_sql)
   checked    typed + `__c<i>` (TRUE = the row fails check i) + `_collapsed` (exact duplicate in its batch)
              + `_row_valid`
   conflicts  (batch, natural key) repeated with other content among valid rows
@@ -63,7 +63,11 @@ def token_column(field_name: str) -> str:
 def typed_sql(program: Program, std: Standard, batch_ids: list[str], token_sql) -> str:
     """`typed` from bronze_batches (+ lookups). `token_sql(expr)` is the pseudonym of a value (privacy). It is
     computed once per row here, for silver, identity and the roster lookup alike (an HMAC is two SHA-256: three
-    of them cost 2.7 s per 5 M exam rows)."""
+    of them cost 2.7 s per 5 M exam rows).
+
+    The raw map stays in bronze: materialised with `checked` it was a third of DuckDB's pool and most of its
+    write (5 M exam rows: `checked` copied in 8.7 s with it, 2.8 s without). The few readers that need raw
+    cells (quarantine, the batch rules' missing-column statistic) read them from `bronze_batches`."""
     table = program.table
     seq = " ".join(f"WHEN {lit(b)} THEN {i}" for i, b in enumerate(batch_ids))
     texts = ", ".join(f"{normalise.fold(_raw(f.column), WIDE)} AS {K.text(f.name)}" for f in table.fields)
@@ -71,7 +75,7 @@ def typed_sql(program: Program, std: Standard, batch_ids: list[str], token_sql) 
                       for f in table.fields)
     needs_folding = normalise.needs_folding([_raw(f.column) for f in table.fields])
     searched = f"SELECT *, {needs_folding} AS {WIDE} FROM bronze_batches"  # once per row, not per value
-    base = (f"SELECT _batch_id, _source_file, _row_number, _raw, _shape_error, CASE _batch_id {seq} END AS _seq, "
+    base = (f"SELECT _batch_id, _source_file, _row_number, _shape_error, CASE _batch_id {seq} END AS _seq, "
             f"{texts} FROM ({searched}) AS w")
     sql = f"SELECT *, {typed} FROM ({base}) AS b"
     hashed = [f for f in table.fields if f.treatment == "hash"]
@@ -181,15 +185,17 @@ UNIQUE_KEY = K.Check("unique_natural_key", "error", None, None, "expect_compound
 
 
 def quarantined_sql() -> str:
-    """The quarantined rows of `staged`: few, and read once per check by quarantine_sql, so materialised
-    (over `staged` itself, each check would re-read every row of the load and redo its join)."""
-    return "SELECT * FROM staged WHERE _status = 'quarantined'"
+    """The quarantined rows of `staged` with their raw map, joined back from `bronze_batches` by (batch, row):
+    few, and read once per check by quarantine_sql, so materialised (over `staged` itself, each check would
+    re-read every row of the load and redo its join)."""
+    return ("SELECT q.*, b._raw FROM (SELECT * FROM staged WHERE _status = 'quarantined') AS q "
+            "JOIN bronze_batches AS b ON q._batch_id = b._batch_id AND q._row_number = b._row_number")
 
 
 def quarantine_sql(program: Program, fatal: dict[str, list[tuple[str, str]]], feed: str, table_name: str,
-                   source: str = "staged") -> str:
-    """One row per (quarantined row, failure): quarantine's columns, from `source` (`staged`, or its
-    quarantined rows as materialised from quarantined_sql)."""
+                   source: str = "quarantined") -> str:
+    """One row per (quarantined row, failure): quarantine's columns, from `source`: the quarantined rows with
+    their raw map, as materialised from quarantined_sql."""
     table = program.table
     where = "_status = 'quarantined'"
     staged = source

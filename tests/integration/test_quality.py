@@ -127,12 +127,14 @@ def test_a_row_failing_its_own_rules_delivers_no_year_to_the_district_rule(engin
     raw = pa.map_(pa.string(), pa.string())
     engine.register_arrow("checked", pa.table({
         "_batch_id": ["b"] * 3, "_source_file": ["办学条件_2025_110111.xlsx"] * 3, "_shape_error": pa.nulls(3, pa.string()),
-        "_raw": pa.array([[(c, "x") for c in table.columns]] * 3, raw), "_row_valid": [True, True, False],
-        "school_year": [2025, 2025, 2046], "district_code": ["110111"] * 3}))
+        "_row_valid": [True, True, False], "school_year": [2025, 2025, 2046], "district_code": ["110111"] * 3}))
+    engine.register_arrow("bronze_batches", pa.table({  # the raw maps: checked does not carry them
+        "_batch_id": ["b"] * 3, "_shape_error": pa.nulls(3, pa.string()),
+        "_raw": pa.array([[(c, "x") for c in table.columns]] * 3, raw)}))
     try:
         (stats,) = batch.collect(table, engine.rows(batch.stats_sql(table))).values()
     finally:
-        engine.drop("checked")  # the engine is the session's: the lake's own `checked` comes next
+        engine.drop("checked", "bronze_batches")  # the engine is the session's: the lake's own come next
     assert stats.rows == 3 and stats.delivered == {2025: {"110111"}} and stats.missing == []
 
 
