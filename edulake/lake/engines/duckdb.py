@@ -19,8 +19,10 @@ from edulake.lake import tables
 # DuckDB's buffer pool, not the process: the Arrow batches handed to delta-rs, delta-rs's writer and Python
 # come on top. The whole ingest must stay within 6 GB (issue 15); measured at scale 1.0 on the exam feed's
 # school year (5.07 M rows, 2026-12-01): a 6 GB pool peaked at 6.56 GB RSS, 3.5 GB at 4.78 GB with the same CPU
-# time (95 s user) and the same silver and quarantine rows. Beyond the pool DuckDB spills to restricted/tmp.
-MEMORY_LIMIT = "3500MB"
+# time (95 s user) and the same silver and quarantine rows. Once `checked` no longer held the raw map, silver's
+# whole refresh (the three large feeds, one process) peaked (ru_maxrss) at 5.93 GiB with 3.5 GB, 5.58 with 3 GB and
+# 5.12 with 2.5 GB, in 82.3, 82.0 and 83.8 s. Beyond the pool DuckDB spills to restricted/tmp.
+MEMORY_LIMIT = "3000MB"
 
 
 class DuckDBEngine:
