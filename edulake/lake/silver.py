@@ -39,7 +39,7 @@ from edulake.quality.sql import ident
 from edulake.standard import Standard, Table
 
 LINEAGE = ("_batch_id", "_source_file", "_row_number")
-WORK = ("typed", "checked", "conflicts", "staged", "quarantined")
+WORK = ("typed", "checked", "conflicts", "staged", stage.QUARANTINED_ROWS, "quarantined")
 
 
 def path(entity: str):
@@ -152,10 +152,10 @@ def _write(engine, table: Table, program, counts: list[BatchCounts], fatal: dict
     batch_ids = [c.batch_id for c in counts]
     # a clean first load creates no quarantine table; otherwise replace these batches' rows
     if any(c.quarantined for c in counts) or tables.exists(quarantine.path(table.feed)):
-        engine.materialize("quarantined", stage.quarantined_sql())
+        materialize_quarantined(engine)
         quarantine.write(engine, stage.quarantine_sql(program, fatal, table.feed, table.qualified_name,
                                                       source="quarantined"), table.feed, batch_ids)
-        engine.drop("quarantined")
+        engine.drop(stage.QUARANTINED_ROWS, "quarantined")
     faults.crash_point("after_quarantine")
     ids = identity.rows_sql(table)
     if ids is not None and any(c.accepted for c in counts):
@@ -164,6 +164,12 @@ def _write(engine, table: Table, program, counts: list[BatchCounts], fatal: dict
     engine.merge(path(table.entity), silver_rows_sql(table), schema(table), table.natural_key_silver,
                  update_condition="t._batch_id <> s._batch_id", partition_by=partition_by(table))
     faults.crash_point("after_silver_merge")
+
+
+def materialize_quarantined(engine) -> None:
+    """`quarantined`: the load's quarantined rows with their raw maps (stage.quarantined_sql), in two steps."""
+    engine.materialize(stage.QUARANTINED_ROWS, stage.quarantined_rows_sql())
+    engine.materialize("quarantined", stage.quarantined_sql())
 
 
 def _counts(engine, batch_ids: list[str], fatal: dict) -> list[BatchCounts]:

@@ -184,11 +184,21 @@ def failure_counts_sql(program: Program) -> str:
 UNIQUE_KEY = K.Check("unique_natural_key", "error", None, None, "expect_compound_columns_to_be_unique", {}, "TRUE")
 
 
+QUARANTINED_ROWS = "quarantined_rows"
+
+
+def quarantined_rows_sql() -> str:
+    """The quarantined rows of `staged`, without their raw map: materialised first, so that the engine knows
+    how few they are when it joins them with bronze (quarantined_sql). In one statement DuckDB read the raw
+    maps of the whole load into the join: 3.2 s for 5 M exam rows, against 0.8 + 0.7 s in two."""
+    return "SELECT * FROM staged WHERE _status = 'quarantined'"
+
+
 def quarantined_sql() -> str:
-    """The quarantined rows of `staged` with their raw map, joined back from `bronze_batches` by (batch, row):
-    few, and read once per check by quarantine_sql, so materialised (over `staged` itself, each check would
-    re-read every row of the load and redo its join)."""
-    return ("SELECT q.*, b._raw FROM (SELECT * FROM staged WHERE _status = 'quarantined') AS q "
+    """The quarantined rows (materialised from quarantined_rows_sql) with their raw map, joined back from
+    `bronze_batches` by (batch, row): few, and read once per check by quarantine_sql, so materialised (over
+    `staged` itself, each check would re-read every row of the load and redo its join)."""
+    return (f"SELECT q.*, b._raw FROM {QUARANTINED_ROWS} AS q "
             "JOIN bronze_batches AS b ON q._batch_id = b._batch_id AND q._row_number = b._row_number")
 
 

@@ -113,7 +113,7 @@ def staged_rows(engine, table_name, records, batch="b1"):
     silver.stage_relations(engine, std, program, [batch], b"k")
     try:
         status = {r["_row_number"]: r["_status"] for r in engine.rows("SELECT _row_number, _status FROM staged")}
-        engine.materialize("quarantined", stage.quarantined_sql())
+        silver.materialize_quarantined(engine)
         failures = engine.rows(stage.quarantine_sql(program, {}, table.feed, table.qualified_name))
     finally:
         engine.drop(*silver.WORK)
