@@ -3,7 +3,7 @@
 A batch is one landed file; its id is derived from the feed and the checksum, so the same file
 arriving again (under any name) is the same batch and landing it is a no-op. The file is parsed
 while landing (sources.read_source), so a file that cannot be read is rejected before anything is
-written; the parsed raw rows are kept beside the copy (rows.parquet) for bronze to append.
+written; the parsed raw rows are kept beside the copy (rows.parquet, in bronze's schema: bronze adopts it).
 Each batch folder is built under a temporary name and renamed into place: it exists whole or not at all.
 """
 
@@ -27,6 +27,7 @@ from edulake.lake import faults
 from edulake.lake.errors import SourceError
 from edulake.lake.failures import writing
 from edulake.lake.sources import read_source, table_for
+from edulake.lake.tables import ROW_GROUP_ROWS
 
 MANIFEST = "_manifest.json"
 ROWS = "rows.parquet"
@@ -151,6 +152,20 @@ def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
         raise
 
 
+def _bronze_rows(rows: pa.Table, batch_id: str, table: str, source_file: str) -> pa.Table:
+    """The parsed rows in bronze's schema, column for column: bronze adopts this very file as its data file
+    (bronze.py), so it is written once. `_ingested_at` is when the batch landed."""
+    from edulake.lake import bronze
+
+    n = rows.num_rows
+    repeat = np.zeros(n, dtype=np.int32)
+    constants = {"_batch_id": batch_id, "_table": table, "_source_file": source_file}
+    columns = {c: pa.array([v], pa.string()).take(repeat) for c, v in constants.items()}
+    columns.update({c: rows.column(c) for c in ("_row_number", "_raw", "_shape_error")})
+    columns["_ingested_at"] = pa.array([dt.datetime.now(dt.UTC)], pa.timestamp("us", tz="UTC")).take(repeat)
+    return pa.table([columns[f.name] for f in bronze.SCHEMA], schema=bronze.SCHEMA)
+
+
 def _write_landed(path: Path, tmp: Path, final: Path, batch: LandedBatch, sha: str, parsed,
                   table) -> tuple[LandedBatch, bool]:
     batch_id = batch.batch_id
@@ -159,12 +174,8 @@ def _write_landed(path: Path, tmp: Path, final: Path, batch: LandedBatch, sha: s
     if sha256_of(tmp / path.name) != sha:
         shutil.rmtree(tmp)
         raise SourceError(path.name, "文件在复制时发生变化 (file changed while being copied); retry when it is complete")
-    n = parsed.row_count
-    constants = {"_batch_id": batch_id, "_table": table.qualified_name, "_source_file": path.name}
-    rows = parsed.rows
-    for column, value in constants.items():
-        rows = rows.append_column(column, pa.array([value], pa.string()).take(np.zeros(n, dtype=np.int32)))
-    pq.write_table(rows, tmp / ROWS)
+    pq.write_table(_bronze_rows(parsed.rows, batch_id, table.qualified_name, path.name), tmp / ROWS,
+                   row_group_size=ROW_GROUP_ROWS, compression="snappy")
     (tmp / MANIFEST).write_text(json.dumps(asdict(batch), ensure_ascii=False, indent=1), encoding="utf-8")
     faults.crash_point("landing_before_rename")
     try:

@@ -120,6 +120,69 @@ def replace_where(path: Path, data, schema: pa.Schema, column: str, values: list
                                            predicate=in_list(column, values), writer_properties=_writer()))
 
 
+def adopt(path: Path, files: list[Path], schema: pa.Schema) -> bool:
+    """Append Parquet files written in the table's exact schema as they are (one commit): each is hard-linked
+    into the table (copied across file systems) and named in an add action with its footer's statistics,
+    so a reader still skips it by its `_batch_id`. No row is decoded or encoded again: bronze re-encoding
+    landing's rows cost 10 s and 18 CPU s for 10.9 M rows at scale 1.0. Returns False, touching nothing,
+    when a file's schema is not the table's (a rows file landed by an earlier release): append those."""
+    import json
+    import os
+    import shutil
+    import uuid
+
+    import pyarrow.parquet as pq
+    from deltalake import DeltaTable
+    from deltalake.transaction import AddAction
+
+    footers = [pq.ParquetFile(f).metadata for f in files]
+    if not all(m.schema.to_arrow_schema().remove_metadata().equals(schema) for m in footers):
+        return False
+    ensure(path, schema)
+    actions = []
+    for source, footer in zip(files, footers, strict=True):
+        name = f"part-00000-{uuid.uuid4()}-c000.snappy.parquet"  # delta-rs's own naming
+        target = Path(path) / name
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copyfile(source, target)
+        stat = target.stat()
+        actions.append(AddAction(name, stat.st_size, {}, int(stat.st_mtime * 1000), True,
+                                 json.dumps(_footer_stats(footer))))
+    with_retry(lambda: DeltaTable(str(path)).create_write_transaction(actions, mode="append", schema=schema))
+    return True
+
+
+def _footer_stats(footer) -> dict:
+    """Delta file statistics from a Parquet footer: numRecords, and per top-level primitive column the null
+    count and, for strings and integers, min and max (over the row groups; a column lacking them in any row
+    group gets none, which a reader takes as unknown)."""
+    stats = {"numRecords": footer.num_rows, "minValues": {}, "maxValues": {}, "nullCount": {}}
+    for i in range(footer.num_columns):
+        column = footer.schema.column(i)
+        if "." in column.path:  # nested (the raw map): no statistics
+            continue
+        groups = [footer.row_group(g).column(i).statistics for g in range(footer.num_row_groups)]
+        if not groups or any(g is None for g in groups):
+            continue
+        if all(g.has_null_count for g in groups):
+            stats["nullCount"][column.name] = sum(g.null_count for g in groups)
+        bounded = [g for g in groups if g.has_min_max]
+        if column.physical_type in ("INT32", "INT64", "BYTE_ARRAY") and column.logical_type.type != "TIMESTAMP" \
+                and len(bounded) == len(groups) and all(g.num_values for g in groups):
+            stats["minValues"][column.name] = min(g.min for g in bounded)
+            stats["maxValues"][column.name] = max(g.max for g in bounded)
+    return stats
+
+
+def holds_any(path: Path, column: str, values: list) -> bool:
+    """Whether the table holds a row whose `column` is one of `values` (files pruned by their statistics)."""
+    if not exists(path) or not values:
+        return False
+    return bool(query(path, f"SELECT 1 AS hit FROM t WHERE {in_list(column, values)} LIMIT 1"))
+
+
 def holds_rows_in(path: Path, partitions: dict[str, list]) -> bool:
     """Whether the table has data files in these partitions (all of it when `partitions` is empty): from the
     Delta log alone. A MERGE into partitions that hold nothing is an append."""

@@ -85,10 +85,14 @@ class DuckDBEngine:
 
     # --- writes -----------------------------------------------------------------------------------
     def bronze_append(self, path: Path, files: list[Path], batch_ids: list[str], schema: pa.Schema) -> None:
-        """Landed rows (rows.parquet) -> bronze: these batches' rows replaced in one commit, streamed."""
+        """Landed rows (rows.parquet) -> bronze: these batches' rows replaced in one commit. Batches bronze does
+        not hold yet are adopted as they are (tables.adopt: landing wrote them in bronze's schema); otherwise,
+        or for rows files landed by an earlier release, streamed through a replacing write."""
         from edulake.lake.failures import writing
 
         with writing(path):
+            if not tables.holds_any(path, "_batch_id", batch_ids) and tables.adopt(path, files, schema):
+                return
             listed = ", ".join(f"'{_quote(f)}'" for f in files)
             cols = ", ".join(f'"{n}"' for n in schema.names if n != "_ingested_at")
             reader = self.con.sql(f"SELECT {cols}, current_timestamp AS _ingested_at FROM read_parquet([{listed}])"
