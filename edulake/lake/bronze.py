@@ -3,12 +3,13 @@
 Schema: _batch_id, _table (feed.table), _source_file, _row_number (first data row = 1),
 _raw map<column, raw text> (keys are the standard's column names; the header exactly as delivered
 is in the landing manifest), _shape_error (rows whose field count differs from the header),
-_ingested_at (when the batch landed). Appending a batch replaces that batch's rows in one commit, so a
+_ingested_at (when the batch landed: its manifest's landed_at). Appending a batch replaces that batch's rows in one commit, so a
 rerun is a no-op in content and a killed run leaves bronze as it was.
 
 Landing writes each batch's rows file in this schema, and the embedded engine adopts that file as bronze's
 data file (hard-linked and named in the commit, tables.adopt) instead of re-encoding its rows; the Spark
-engine writes its own.
+engine writes its own. So on the embedded engine a bronze data file and landing's rows.parquet are one inode:
+damage to one is damage to both, and the independent copy is the landed source file beside it.
 """
 
 from __future__ import annotations

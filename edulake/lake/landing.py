@@ -152,17 +152,18 @@ def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
         raise
 
 
-def _bronze_rows(rows: pa.Table, batch_id: str, table: str, source_file: str) -> pa.Table:
+def _bronze_rows(rows: pa.Table, batch: LandedBatch) -> pa.Table:
     """The parsed rows in bronze's schema, column for column: bronze adopts this very file as its data file
-    (bronze.py), so it is written once. `_ingested_at` is when the batch landed."""
+    (bronze.py), so it is written once. `_ingested_at` is the batch's landing time (its manifest's landed_at)."""
     from edulake.lake import bronze
 
     n = rows.num_rows
     repeat = np.zeros(n, dtype=np.int32)
-    constants = {"_batch_id": batch_id, "_table": table, "_source_file": source_file}
+    constants = {"_batch_id": batch.batch_id, "_table": batch.table, "_source_file": batch.source_file}
     columns = {c: pa.array([v], pa.string()).take(repeat) for c, v in constants.items()}
     columns.update({c: rows.column(c) for c in ("_row_number", "_raw", "_shape_error")})
-    columns["_ingested_at"] = pa.array([dt.datetime.now(dt.UTC)], pa.timestamp("us", tz="UTC")).take(repeat)
+    landed = dt.datetime.fromisoformat(batch.landed_at).astimezone(dt.UTC)
+    columns["_ingested_at"] = pa.array([landed], pa.timestamp("us", tz="UTC")).take(repeat)
     return pa.table([columns[f.name] for f in bronze.SCHEMA], schema=bronze.SCHEMA)
 
 
@@ -174,7 +175,7 @@ def _write_landed(path: Path, tmp: Path, final: Path, batch: LandedBatch, sha: s
     if sha256_of(tmp / path.name) != sha:
         shutil.rmtree(tmp)
         raise SourceError(path.name, "文件在复制时发生变化 (file changed while being copied); retry when it is complete")
-    pq.write_table(_bronze_rows(parsed.rows, batch_id, table.qualified_name, path.name), tmp / ROWS,
+    pq.write_table(_bronze_rows(parsed.rows, batch), tmp / ROWS,
                    row_group_size=ROW_GROUP_ROWS, compression="snappy")
     (tmp / MANIFEST).write_text(json.dumps(asdict(batch), ensure_ascii=False, indent=1), encoding="utf-8")
     faults.crash_point("landing_before_rename")

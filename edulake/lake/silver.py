@@ -155,7 +155,7 @@ def _write(engine, table: Table, program, counts: list[BatchCounts], fatal: dict
         materialize_quarantined(engine)
         quarantine.write(engine, stage.quarantine_sql(program, fatal, table.feed, table.qualified_name,
                                                       source="quarantined"), table.feed, batch_ids)
-        engine.drop(stage.QUARANTINED_ROWS, "quarantined")
+        engine.drop("quarantined")
     faults.crash_point("after_quarantine")
     ids = identity.rows_sql(table)
     if ids is not None and any(c.accepted for c in counts):
@@ -170,6 +170,7 @@ def materialize_quarantined(engine) -> None:
     """`quarantined`: the load's quarantined rows with their raw maps (stage.quarantined_sql), in two steps."""
     engine.materialize(stage.QUARANTINED_ROWS, stage.quarantined_rows_sql())
     engine.materialize("quarantined", stage.quarantined_sql())
+    engine.drop(stage.QUARANTINED_ROWS)  # a batch rejected whole makes it as large as the load
 
 
 def _counts(engine, batch_ids: list[str], fatal: dict) -> list[BatchCounts]:

@@ -125,7 +125,9 @@ def adopt(path: Path, files: list[Path], schema: pa.Schema) -> bool:
     into the table (copied across file systems) and named in an add action with its footer's statistics,
     so a reader still skips it by its `_batch_id`. No row is decoded or encoded again: bronze re-encoding
     landing's rows cost 10 s and 18 CPU s for 10.9 M rows at scale 1.0. Returns False, touching nothing,
-    when a file's schema is not the table's (a rows file landed by an earlier release): append those."""
+    when a file's schema is not `schema` (a rows file landed by an earlier release) or the table is partitioned:
+    write those. Appending, it is not idempotent by itself: the caller adopts only rows the table does not hold
+    yet (holds_any), under the feed's lock."""
     import json
     import os
     import shutil
@@ -138,9 +140,12 @@ def adopt(path: Path, files: list[Path], schema: pa.Schema) -> bool:
     footers = [pq.ParquetFile(f).metadata for f in files]
     if not all(m.schema.to_arrow_schema().remove_metadata().equals(schema) for m in footers):
         return False
+    if exists(path) and DeltaTable(str(path)).metadata().partition_columns:
+        return False
+    stats = [json.dumps(_footer_stats(footer)) for footer in footers]  # before any file is linked
     ensure(path, schema)
     actions = []
-    for source, footer in zip(files, footers, strict=True):
+    for source, stat_json in zip(files, stats, strict=True):
         name = f"part-00000-{uuid.uuid4()}-c000.snappy.parquet"  # delta-rs's own naming
         target = Path(path) / name
         try:
@@ -148,8 +153,7 @@ def adopt(path: Path, files: list[Path], schema: pa.Schema) -> bool:
         except OSError:
             shutil.copyfile(source, target)
         stat = target.stat()
-        actions.append(AddAction(name, stat.st_size, {}, int(stat.st_mtime * 1000), True,
-                                 json.dumps(_footer_stats(footer))))
+        actions.append(AddAction(name, stat.st_size, {}, int(stat.st_mtime * 1000), True, stat_json))
     with_retry(lambda: DeltaTable(str(path)).create_write_transaction(actions, mode="append", schema=schema))
     return True
 
@@ -157,7 +161,7 @@ def adopt(path: Path, files: list[Path], schema: pa.Schema) -> bool:
 def _footer_stats(footer) -> dict:
     """Delta file statistics from a Parquet footer: numRecords, and per top-level primitive column the null
     count and, for strings and integers, min and max (over the row groups; a column lacking them in any row
-    group gets none, which a reader takes as unknown)."""
+    group gets none, which a reader takes as unknown). Other types get no min or max."""
     stats = {"numRecords": footer.num_rows, "minValues": {}, "maxValues": {}, "nullCount": {}}
     for i in range(footer.num_columns):
         column = footer.schema.column(i)
@@ -169,8 +173,9 @@ def _footer_stats(footer) -> dict:
         if all(g.has_null_count for g in groups):
             stats["nullCount"][column.name] = sum(g.null_count for g in groups)
         bounded = [g for g in groups if g.has_min_max]
-        if column.physical_type in ("INT32", "INT64", "BYTE_ARRAY") and column.logical_type.type != "TIMESTAMP" \
-                and len(bounded) == len(groups) and all(g.num_values for g in groups):
+        integer = column.physical_type in ("INT32", "INT64") and column.logical_type.type in ("NONE", "INT")
+        text = column.physical_type == "BYTE_ARRAY" and column.logical_type.type == "STRING"
+        if (integer or text) and len(bounded) == len(groups) and all(g.num_values for g in groups):
             stats["minValues"][column.name] = min(g.min for g in bounded)
             stats["maxValues"][column.name] = max(g.max for g in bounded)
     return stats

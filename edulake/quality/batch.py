@@ -1,5 +1,5 @@
 """Batch-level expectations (severity fatal: the whole batch is rejected, silver untouched). Pure: the lake
-runs `stats_sql` over the typed relation and passes in what it read from the ledger and silver.
+runs `stats_sql` over `checked` and `bronze_batches` and passes in what it read from the ledger and silver.
 
   - expected_columns_present: every column of the standard is in the batch (the lake's reader already
     refuses such files at landing; this guards batches that reach bronze by another route);

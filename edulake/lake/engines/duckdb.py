@@ -95,8 +95,9 @@ class DuckDBEngine:
                 return
             listed = ", ".join(f"'{_quote(f)}'" for f in files)
             cols = ", ".join(f'"{n}"' for n in schema.names if n != "_ingested_at")
-            reader = self.con.sql(f"SELECT {cols}, current_timestamp AS _ingested_at FROM read_parquet([{listed}])"
-                                  ).to_arrow_reader(1 << 17)
+            # a rows file carries its landing time; one landed by an earlier release does not: now, then
+            reader = self.con.sql(f"SELECT {cols}, coalesce(_ingested_at, current_timestamp) AS _ingested_at "
+                                  f"FROM read_parquet([{listed}], union_by_name = true)").to_arrow_reader(1 << 17)
             tables.replace_where(path, reader, schema, "_batch_id", batch_ids)
 
     def replace_batches(self, path: Path, sql: str, schema: pa.Schema, column: str, batch_ids: list[str]) -> None:

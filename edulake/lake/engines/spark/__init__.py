@@ -103,8 +103,11 @@ class SparkEngine:
     def bronze_append(self, path: Path, files: list[Path], batch_ids: list[str], schema: pa.Schema) -> None:
         from pyspark.sql import functions as F
 
-        landed = self.spark.read.parquet(*[str(f) for f in files])
-        df = landed.select(*[n for n in schema.names if n != "_ingested_at"], F.current_timestamp().alias("_ingested_at"))
+        landed = self.spark.read.option("mergeSchema", "true").parquet(*[str(f) for f in files])
+        # a rows file carries its landing time; one landed by an earlier release does not: now, then
+        ingested = (F.coalesce(F.col("_ingested_at"), F.current_timestamp()) if "_ingested_at" in landed.columns
+                    else F.current_timestamp())
+        df = landed.select(*[n for n in schema.names if n != "_ingested_at"], ingested.alias("_ingested_at"))
         self.ensure(path, schema)
         delta.replace_batches(df, path, "_batch_id", batch_ids)
 
