@@ -146,7 +146,7 @@ def land(feed_name: str, path: Path) -> tuple[LandedBatch, bool]:
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         with writing(tmp):
-            return _write_landed(path, tmp, final, batch, sha, parsed, table)
+            return _write_landed(path, tmp, final, batch, sha, parsed)
     except OSError:  # e.g. a full disk: give the space back now (a kill leaves it to the next landing)
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -167,9 +167,8 @@ def _bronze_rows(rows: pa.Table, batch: LandedBatch) -> pa.Table:
     return pa.table([columns[f.name] for f in bronze.SCHEMA], schema=bronze.SCHEMA)
 
 
-def _write_landed(path: Path, tmp: Path, final: Path, batch: LandedBatch, sha: str, parsed,
-                  table) -> tuple[LandedBatch, bool]:
-    batch_id = batch.batch_id
+def _write_landed(path: Path, tmp: Path, final: Path, batch: LandedBatch, sha: str,
+                  parsed) -> tuple[LandedBatch, bool]:
     tmp.mkdir(parents=True)
     shutil.copy2(path, tmp / path.name)
     if sha256_of(tmp / path.name) != sha:

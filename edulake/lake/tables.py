@@ -172,12 +172,11 @@ def _footer_stats(footer) -> dict:
             continue
         if all(g.has_null_count for g in groups):
             stats["nullCount"][column.name] = sum(g.null_count for g in groups)
-        bounded = [g for g in groups if g.has_min_max]
         integer = column.physical_type in ("INT32", "INT64") and column.logical_type.type in ("NONE", "INT")
         text = column.physical_type == "BYTE_ARRAY" and column.logical_type.type == "STRING"
-        if (integer or text) and len(bounded) == len(groups) and all(g.num_values for g in groups):
-            stats["minValues"][column.name] = min(g.min for g in bounded)
-            stats["maxValues"][column.name] = max(g.max for g in bounded)
+        if (integer or text) and all(g.has_min_max and g.num_values for g in groups):
+            stats["minValues"][column.name] = min(g.min for g in groups)
+            stats["maxValues"][column.name] = max(g.max for g in groups)
     return stats
 
 
