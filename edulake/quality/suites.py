@@ -2,8 +2,8 @@
 
 One file per feed holding one GX ExpectationSuite per table (GX suites apply to one data asset), in
 GX's own JSON form. Every check of the table's compiled program (edulake.quality.stage, the checks the
-lake evaluates and counts in ops/quality) is ONE UnexpectedRowsExpectation whose query selects, from the
-batch GX validates, the rows where the check's SQL (`Check.unexpected()`, the one implementation of the
+lake evaluates and counts in ops/quality) is ONE EdulakeUnexpectedRowsExpectation (GX's
+UnexpectedRowsExpectation, counting only) whose query selects, from the batch GX validates, the rows where the check's SQL (`Check.unexpected()`, the one implementation of the
 rule) is TRUE. Each expectation's meta holds the rule, severity and source column, and the check's name
 and parameters as the lake reports them (`check`, `params`).
 
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import ClassVar
 
 from great_expectations.core import ExpectationSuite
 from great_expectations.expectations import UnexpectedRowsExpectation
@@ -30,6 +31,20 @@ GX_SEVERITY = {"error": "critical", "fatal": "critical", "warn": "warning"}
 LINEAGE_SELECTED = "_batch_id, _source_file, _row_number"  # what an unexpected row is reported by
 
 
+class EdulakeUnexpectedRowsExpectation(UnexpectedRowsExpectation):
+    """GX's UnexpectedRowsExpectation, counting only. GX's own class always computes two metrics, each a
+    full evaluation of the rule: the count, and `unexpected_rows_query.table` (up to 200 sample rows, which
+    only a COMPLETE result shows). The lake keeps results at SUMMARY, so that second query was the rule
+    evaluated again for nothing: half of GX's queries. The count is GX's own metric, its query unchanged;
+    the renderers (Data Docs) are GX's, inherited."""
+
+    metric_dependencies: ClassVar[tuple[str, ...]] = ("unexpected_rows_query.row_count",)
+
+    def _validate(self, metrics: dict, runtime_configuration: dict | None = None, execution_engine=None) -> dict:
+        unexpected = metrics["unexpected_rows_query.row_count"]
+        return {"success": unexpected == 0, "result": {"observed_value": unexpected}}
+
+
 def suite_name(table: Table) -> str:
     return f"edulake.{table.qualified_name}"
 
@@ -41,9 +56,9 @@ def unexpected_rows_query(check: Check) -> str:
     return f"SELECT {LINEAGE_SELECTED} FROM {{batch}} WHERE {condition}"
 
 
-def expectation(check: Check) -> UnexpectedRowsExpectation:
+def expectation(check: Check) -> EdulakeUnexpectedRowsExpectation:
     where = f"「{check.column}」" if check.column else ""
-    return UnexpectedRowsExpectation(
+    return EdulakeUnexpectedRowsExpectation(
         unexpected_rows_query=unexpected_rows_query(check),
         description=f"{check.rule}{where}: {check.message}",
         severity=GX_SEVERITY[check.severity],

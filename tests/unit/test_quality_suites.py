@@ -45,7 +45,8 @@ def test_each_expectation_selects_the_lineage_of_the_rows_its_check_fails():
         suite = suites.load_suite(table)
         assert len(suite.expectations) == len(program.suite)
         for check, e in zip(program.suite, suite.expectations, strict=True):
-            assert e.expectation_type == "unexpected_rows_expectation"
+            assert e.expectation_type == "edulake_unexpected_rows_expectation"
+            assert type(e).metric_dependencies == ("unexpected_rows_query.row_count",)  # one query per rule
             assert (e.meta["rule"], e.meta["column"], e.meta["check"]) == (check.rule, check.column, check.expectation)
             assert e.severity == suites.GX_SEVERITY[check.severity]
             query = e.unexpected_rows_query
