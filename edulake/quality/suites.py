@@ -3,9 +3,10 @@
 One file per feed holding one GX ExpectationSuite per table (GX suites apply to one data asset), in
 GX's own JSON form. Every check of the table's compiled program (edulake.quality.stage, the checks the
 lake evaluates and counts in ops/quality) is ONE EdulakeUnexpectedRowsExpectation (GX's
-UnexpectedRowsExpectation, counting only) whose query selects, from the batch GX validates, the rows where the check's SQL (`Check.unexpected()`, the one implementation of the
-rule) is TRUE. Each expectation's meta holds the rule, severity and source column, and the check's name
-and parameters as the lake reports them (`check`, `params`).
+UnexpectedRowsExpectation, counting only) whose query selects, from the batch GX validates, the rows
+where the check's SQL (`Check.unexpected()`, the one implementation of the rule) is TRUE. Each
+expectation's meta holds the rule, severity and source column, and the check's name and parameters as
+the lake reports them (`check`, `params`).
 
 The query selects only lineage (batch, file, row): whatever result format GX is given, it can never
 store an identifier's value. The files are committed; `edulake quality check` fails when they disagree
