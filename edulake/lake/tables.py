@@ -196,11 +196,34 @@ def holds_rows_in(path: Path, partitions: dict[str, list]) -> bool:
     return bool(DeltaTable(str(path)).file_uris(file_pruning_predicate=filters or None))
 
 
+def holds_keys_of(path: Path, data: pa.Table, keys: list[str], partitions: dict[str, list]) -> bool:
+    """Whether the table holds, in these partitions (all of it when `partitions` is empty), a row whose `keys`
+    all equal those of a row of `data`: the rows a MERGE on those keys would match (NULL matches nothing, in
+    SQL and in Arrow's join alike). Reads the key columns only."""
+    import pyarrow as pa
+    from deltalake import DeltaTable, QueryBuilder
+
+    where = " AND ".join(in_list(f'"{p}"', values) for p, values in partitions.items() if values)
+    columns = ", ".join(f'"{k}"' for k in keys)
+    reader = QueryBuilder().register("t", DeltaTable(str(path))).execute(
+        f"SELECT {columns} FROM t" + (f" WHERE {where}" if where else ""))
+    probe = data.select(keys)
+    held = pa.table(reader.read_all())
+    if not held.num_rows:
+        return False
+    return held.select(keys).cast(probe.schema).join(probe, keys=keys, join_type="left semi").num_rows > 0
+
+
 def merge(path: Path, data: pa.Table, schema: pa.Schema, keys: list[str], update_condition: str | None = None,
           update_set: dict[str, str] | None = None, partition_by: list[str] | None = None) -> None:
     """MERGE `data` into the table on `keys` (one commit; source keys unique). With a partition column the
-    predicate names the partitions the data touches, so only their files are read and rewritten; when those
-    partitions hold nothing yet (a new school year), the data is appended."""
+    predicate names the partitions the data touches, so only their files are read and rewritten.
+
+    When no row of the table would match (those partitions hold nothing yet, a new school year; or none of
+    the data's keys, e.g. another district's file for the same year, or a load's second silver run), the data
+    is appended: the MERGE would only have inserted it, after reading and rewriting (copy-on-write: delta-rs
+    writes no deletion vectors) every file of those partitions, so a year delivered file by file cost a
+    rewrite of the year per file."""
     from deltalake import DeltaTable, write_deltalake
 
     ensure(path, schema, partition_by)
@@ -214,7 +237,7 @@ def merge(path: Path, data: pa.Table, schema: pa.Schema, keys: list[str], update
             on.append(in_list(f"t.`{p}`", values))
     from edulake.lake.failures import writing
 
-    if not holds_rows_in(path, touched):
+    if not holds_rows_in(path, touched) or not holds_keys_of(path, data, keys, touched):
         with writing(path):
             with_retry(lambda: write_deltalake(str(path), data, mode="append", writer_properties=_writer()))
         return
