@@ -82,8 +82,11 @@ def test_holds_keys_of_reads_only_the_partitions_named(edulake_home):
     path = settings.paths().silver / "keys_probe"
     rows = [{"school_year": 2024, "district_code": "110101", "student_token": "s1", "score": 1, "_batch_id": "a"}]
     tables.append(path, pa.Table.from_pylist(rows, SCHEMA), SCHEMA, ["school_year"])
-    probe = pa.Table.from_pylist([{**rows[0], "school_year": 2024}], SCHEMA)
-    assert tables.holds_keys_of(path, probe, KEYS, {"school_year": [2024]})
-    assert not tables.holds_keys_of(path, probe, KEYS, {"school_year": [2025]})
-    assert not tables.holds_keys_of(path, probe.set_column(2, "student_token", pa.array(["s2"])), KEYS, {})
-    assert tables.holds_keys_of(path, probe, ["student_token"], {})
+    con = engines.get("duckdb").con
+    probe = pa.Table.from_pylist(rows, SCHEMA)
+    assert tables.holds_keys_of(con, path, probe, KEYS, {"school_year": [2024]})
+    assert not tables.holds_keys_of(con, path, probe, KEYS, {"school_year": [2025]})
+    assert not tables.holds_keys_of(con, path, probe.set_column(2, "student_token", pa.array(["s2"])), KEYS, {})
+    assert tables.holds_keys_of(con, path, probe, ["student_token"], {})
+    assert not tables.holds_keys_of(con, path, probe.set_column(2, "student_token", pa.array([None], pa.string())),
+                                    ["student_token"], {})

@@ -117,7 +117,7 @@ class DuckDBEngine:
         from edulake.lake.failures import writing
 
         with writing(path):
-            tables.merge(path, self.arrow(sql), schema, keys, update_condition, update_set, partition_by)
+            tables.merge(path, self.arrow(sql), schema, keys, update_condition, update_set, partition_by, con=self.con)
 
     def ensure(self, path: Path, schema: pa.Schema, partition_by: list[str] | None = None) -> None:
         tables.ensure(path, schema, partition_by)
