@@ -78,15 +78,15 @@ def test_a_new_districts_file_is_appended_and_a_correction_merged(engine):
     assert held(path) == before
 
 
-def test_holds_keys_of_reads_only_the_partitions_named(edulake_home):
+def test_holds_keys_reads_only_the_partitions_named(edulake_home):
     path = settings.paths().silver / "keys_probe"
     rows = [{"school_year": 2024, "district_code": "110101", "student_token": "s1", "score": 1, "_batch_id": "a"}]
     tables.append(path, pa.Table.from_pylist(rows, SCHEMA), SCHEMA, ["school_year"])
-    con = engines.get("duckdb").con
+    engine = engines.get("duckdb")
     probe = pa.Table.from_pylist(rows, SCHEMA)
-    assert tables.holds_keys_of(con, path, probe, KEYS, {"school_year": [2024]})
-    assert not tables.holds_keys_of(con, path, probe, KEYS, {"school_year": [2025]})
-    assert not tables.holds_keys_of(con, path, probe.set_column(2, "student_token", pa.array(["s2"])), KEYS, {})
-    assert tables.holds_keys_of(con, path, probe, ["student_token"], {})
-    assert not tables.holds_keys_of(con, path, probe.set_column(2, "student_token", pa.array([None], pa.string())),
-                                    ["student_token"], {})
+    assert engine.holds_keys(path, probe, KEYS, {"school_year": [2024]})
+    assert not engine.holds_keys(path, probe, KEYS, {"school_year": [2025]})
+    assert not engine.holds_keys(path, probe.set_column(2, "student_token", pa.array(["s2"])), KEYS, {})
+    assert engine.holds_keys(path, probe, ["student_token"], {})
+    assert not engine.holds_keys(path, probe.set_column(2, "student_token", pa.array([None], pa.string())),
+                                 ["student_token"], {})

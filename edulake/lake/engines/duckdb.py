@@ -117,7 +117,26 @@ class DuckDBEngine:
         from edulake.lake.failures import writing
 
         with writing(path):
-            tables.merge(path, self.arrow(sql), schema, keys, update_condition, update_set, partition_by, con=self.con)
+            data = self.arrow(sql)
+            tables.merge(path, data, schema, keys, update_condition, update_set, partition_by,
+                         holds_keys=lambda partitions: self.holds_keys(path, data, keys, partitions))
+
+    def holds_keys(self, path: Path, data: pa.Table, keys: list[str], partitions: dict[str, list]) -> bool:
+        """Whether the (existing) Delta table holds, in these partitions (all of it when `partitions` is empty), a
+        row whose `keys` all equal those of a row of `data`: the rows a MERGE on those keys would match (NULL
+        matches nothing). A semi join with LIMIT 1 stops at the first match (a correction: ~0.02 s against 5 M
+        held rows), and the data's key range prunes the row groups it scans; delta-rs's own query engine read
+        all the key columns first (0.4-1.7 s)."""
+        where = " AND ".join(tables.in_list(f'"{p}"', values) for p, values in partitions.items() if values)
+        self.register_delta("__merge_held_keys", path, where or None, columns=keys)
+        self.con.register("__merge_source_keys", data.select(keys))
+        on = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+        try:
+            return bool(self.con.execute(f'SELECT 1 FROM "__merge_held_keys" AS t SEMI JOIN __merge_source_keys AS s '
+                                         f"ON {on} LIMIT 1").fetchall())
+        finally:
+            self.con.unregister("__merge_source_keys")
+            self.drop("__merge_held_keys")
 
     def ensure(self, path: Path, schema: pa.Schema, partition_by: list[str] | None = None) -> None:
         tables.ensure(path, schema, partition_by)
