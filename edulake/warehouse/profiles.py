@@ -12,6 +12,8 @@ Targets:
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import yaml
@@ -21,6 +23,21 @@ from edulake.settings import Paths
 
 PROFILE = "edulake"
 TARGETS = ("duckdb", "spark")
+# dbt's DuckDB pool. Unbounded, DuckDB takes up to 80% of the machine, and the one-school-year build at scale 1.0
+# peaked at 5.9 GB RSS; bounded to 3 GB it peaked at 3.7 GB in the same time (107 s against 110 s, spilling to
+# the builder file's .tmp folder). Eight school years built at once spill several GB (benchmarks/README.md).
+BUILD_MEMORY_LIMIT = "3GB"
+_SIZE = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+def build_memory_limit() -> str | None:
+    """dbt's DuckDB memory_limit: EDULAKE_DBT_MEMORY (default BUILD_MEMORY_LIMIT); 0 leaves DuckDB's default."""
+    chosen = os.environ.get("EDULAKE_DBT_MEMORY", BUILD_MEMORY_LIMIT).strip()
+    if chosen in ("0", ""):
+        return None
+    if not _SIZE.match(chosen):
+        raise ValueError(f"EDULAKE_DBT_MEMORY={chosen!r}: give a size such as 3GB or 2500MB (0: DuckDB's default)")
+    return chosen
 
 
 def dbt_dir(p: Paths) -> Path:
@@ -48,6 +65,7 @@ def profile(p: Paths, database_file: Path | str, threads: int = 2, published_fil
                         "extension_directory": str(p.warehouse_dir / "duckdb_extensions"),
                         "autoinstall_known_extensions": False,
                         "autoload_known_extensions": False,
+                        **({"memory_limit": limit} if (limit := build_memory_limit()) else {}),
                     },
                 },
                 "spark": {

@@ -227,3 +227,29 @@ def _cli():
     from edulake.cli import main
 
     return main
+
+
+@pytest.mark.parametrize("setting", [None, "1500MB"])
+def test_dbt_runs_in_a_bounded_duckdb_pool(built_home, tmp_path, monkeypatch, setting):
+    """dbt's DuckDB gets EDULAKE_DBT_MEMORY as its memory_limit (default profiles.BUILD_MEMORY_LIMIT), asked of dbt
+    itself through the profile a build writes: unbounded, DuckDB would take 80% of the machine (benchmarks/README)."""
+    from edulake.warehouse import profiles
+
+    if setting is None:
+        monkeypatch.delenv("EDULAKE_DBT_MEMORY", raising=False)
+    else:
+        monkeypatch.setenv("EDULAKE_DBT_MEMORY", setting)
+    expected = duckdb.connect(config={"memory_limit": setting or profiles.BUILD_MEMORY_LIMIT}).sql(
+        "SELECT current_setting('memory_limit')").fetchone()[0]
+    p = settings.paths()
+    folder = profiles.write(p, ":memory:", threads=1, folder=tmp_path / "profile")
+    runner.release_duckdb()
+    try:
+        result = runner.invoke(runner.dbt_args("show", p, folder, "duckdb", quiet=True, extra=[
+            "--inline", "select current_setting('memory_limit') as pool", "--output", "json"]), None)
+    finally:
+        runner.release_duckdb()
+    assert result.success, result.exception
+    (shown,) = result.result.results
+    assert [row[0] for row in shown.agate_table.rows] == [expected]
+    assert expected != duckdb.connect().sql("SELECT current_setting('memory_limit')").fetchone()[0]
