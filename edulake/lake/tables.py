@@ -204,11 +204,12 @@ def merge(path: Path, data: pa.Table, schema: pa.Schema, keys: list[str], update
 
     When no row of the table would match (those partitions hold nothing yet, a new school year; or none of
     the data's keys, e.g. another district's file for the same year, or a load's second silver run), the data
-    is appended: the MERGE would only have inserted it, after reading and rewriting (copy-on-write: delta-rs
-    writes no deletion vectors) every file of those partitions, so a year delivered file by file cost a
-    rewrite of the year per file. The keys are looked up when the caller gives `holds_keys(partitions)`: whether
-    the table holds one of the data's keys there (the embedded engine's writes ask DuckDB); the small tables
-    written without it (ledger, alerts, lineage) MERGE."""
+    is appended: the MERGE would only have inserted it, after scanning and joining every file of those
+    partitions (it rewrites none when nothing matches). Measured on a school year's rosters delivered one
+    district at a time (scale 1.0, 16 districts): 111.4 s of ingests appending, 138.1 s MERGEing. The keys are
+    looked up when the caller gives `holds_keys(partitions)`: whether the table holds one of the data's keys
+    there (the embedded engine's writes ask DuckDB); the small tables written without it (ledger, alerts,
+    lineage) MERGE."""
     from deltalake import DeltaTable, write_deltalake
 
     ensure(path, schema, partition_by)
