@@ -148,3 +148,35 @@ def test_pattern_and_length_failures_name_their_column(engine):
     got = staged_rows(engine, "health.fitness", rows)
     assert got[1] == ("quarantined", [("pattern", "学籍号")])
     assert got[2] == ("quarantined", [("max_length", "姓名")])
+
+
+@pytest.mark.parametrize("repeat", [True, False])
+def test_silver_takes_the_newest_batchs_row_of_a_key_whether_or_not_keys_repeat(engine, repeat):
+    """A load of two batches (oldest first): a key in both gives silver the newer batch's row; keys that repeat
+    nowhere are read without the join back (silver.newest_rows_sql), and every accepted row reaches silver."""
+    std = standard.load()
+    table = std.table("enrollment.roster")
+    _, first = samples.rows("enrollment.roster", 3)
+    _, second = samples.rows("enrollment.roster", 2, start=4)
+    if repeat:
+        second.append(dict(first[1], 班级="九班"))  # the key of the first batch's row 2, corrected
+    records = [("b1", i, r) for i, r in enumerate(first, start=1)] + [("b2", i, r) for i, r in enumerate(second, start=1)]
+    data = pa.Table.from_pylist([dict(_batch_id=b, _table=table.qualified_name, _source_file=f"{b}.csv", _row_number=i,
+                                      _raw=r, _shape_error=None, _ingested_at=None) for b, i, r in records],
+                                bronze.SCHEMA)
+    engine.register_arrow("bronze_batches", data)
+    silver.register_lookups(engine, table)
+    program = stage.compile_table(table, std, table_rules=False)
+    silver.stage_relations(engine, std, program, ["b1", "b2"], b"k")
+    try:
+        sql = silver.newest_rows_sql(engine, table)
+        assert ("JOIN" in sql) == repeat
+        got = {(r["_batch_id"], r["_row_number"]): r for r in engine.rows(sql)}
+    finally:
+        engine.drop(*silver.WORK)
+    if repeat:
+        assert set(got) == {("b1", 1), ("b1", 3), ("b2", 1), ("b2", 2), ("b2", 3)}
+        assert got[("b2", 3)]["class_name"] == "九班"
+    else:
+        assert set(got) == {("b1", 1), ("b1", 2), ("b1", 3), ("b2", 1), ("b2", 2)}
+    assert len({(r["student_token"], r["school_year"]) for r in got.values()}) == len(got)

@@ -1,6 +1,6 @@
 """The lake's MERGE on a natural key (silver's write) on both engines: the same rows whatever arrives. On the
 embedded engine, a delivery none of whose keys the table holds (another district's file for the same school year)
-is appended, with no file of the year read back and rewritten; a correction of a held key is a MERGE."""
+is appended, without the MERGE's scan and join of the year's files; a correction of a held key is a MERGE."""
 
 from __future__ import annotations
 
