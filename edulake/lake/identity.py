@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from edulake import settings, standard
-from edulake.lake import locks, privacy
+from edulake.lake import locks, newest, privacy
 from edulake.quality import stage
 from edulake.quality.sql import ident
 from edulake.standard import Table
@@ -29,17 +29,20 @@ def schema() -> pa.Schema:
                      + [("_batch_id", pa.string()), ("_updated_at", pa.timestamp("us", tz="UTC"))])
 
 
-def rows_sql(table: Table) -> str | None:
+def holds_identifiers(table: Table) -> bool:
+    """Whether the table's rows carry a pseudonymised identifier (a token) for identity."""
+    return privacy.token_field(table) is not None
+
+
+def rows_sql(engine, table: Table) -> str:
     """One identity row per token among a table's accepted rows in `staged` (the newest batch's values win)."""
     token_field = privacy.token_field(table)
-    if token_field is None:
-        return None
     present = {f.name for f in table.fields}
     values = ", ".join(f"{f'CAST({ident(c)} AS VARCHAR)' if c in present else 'CAST(NULL AS VARCHAR)'} AS {ident(c)}"
                        for c in columns())
     token = stage.token_column(token_field.name)
-    return stage.newest_accepted(f"{token} AS token, {values}, _batch_id, current_timestamp AS _updated_at",
-                                 [ident(token_field.name)])
+    return newest.accepted_sql(engine, f"{token} AS token, {values}, _batch_id, current_timestamp AS _updated_at",
+                               [ident(token_field.name)])
 
 
 DELIVERED = "identity_delivered"  # the delivered rows that are new or change a held identifier

@@ -27,6 +27,7 @@ from edulake.lake import (
     gx_run,
     identity,
     ledger,
+    newest,
     ops_quality,
     privacy,
     quarantine,
@@ -35,7 +36,6 @@ from edulake.lake import (
 )
 from edulake.quality import batch as batch_rules
 from edulake.quality import stage
-from edulake.quality.sql import ident
 from edulake.standard import Standard, Table
 
 LINEAGE = ("_batch_id", "_source_file", "_row_number")
@@ -69,24 +69,12 @@ def schema(table: Table) -> pa.Schema:
            ("_row_number", pa.int32()), ("_loaded_at", pa.timestamp("us", tz="UTC"))])
 
 
-def silver_rows_sql(table: Table, repeated: str | None = "") -> str:
-    """Silver columns (privacy applied) plus lineage from `staged`; one row per natural key, the newest batch's
-    (grouped on the typed key: its pseudonym is a function of it). `repeated`: see stage.newest_accepted."""
-    columns = ", ".join(privacy.silver_value_sql(f) for f in table.silver_fields)
-    return stage.newest_accepted(f"{columns}, _warnings, _batch_id, _source_file, _row_number, "
-                                 f"current_timestamp AS _loaded_at", _key(table), repeated)
-
-
-def _key(table: Table) -> list[str]:
-    return [ident(n) for n in table.natural_key]
-
-
 def newest_rows_sql(engine, table: Table) -> str:
-    """silver_rows_sql, with the natural keys repeated in the load materialised first (stage.REPEATED, dropped
-    with WORK): when there are none, as usual, silver's rows are read without joining them back."""
-    engine.materialize(stage.REPEATED, stage.repeated_keys_sql(_key(table)))
-    (held,) = engine.rows(f"SELECT count(*) AS n FROM {stage.REPEATED}")
-    return silver_rows_sql(table, stage.REPEATED if held["n"] else None)
+    """Silver columns (privacy applied) plus lineage from `staged`; one row per natural key, the newest batch's
+    (grouped on the typed key: its pseudonym is a function of it; newest.accepted_sql)."""
+    columns = ", ".join(privacy.silver_value_sql(f) for f in table.silver_fields)
+    return newest.accepted_sql(engine, f"{columns}, _warnings, _batch_id, _source_file, _row_number, "
+                                       f"current_timestamp AS _loaded_at", stage.natural_key_columns(table))
 
 
 def register_lookups(engine, table: Table) -> None:
@@ -169,9 +157,8 @@ def _write(engine, table: Table, program, counts: list[BatchCounts], fatal: dict
                                                       source="quarantined"), table.feed, batch_ids)
         engine.drop("quarantined")
     faults.crash_point("after_quarantine")
-    ids = identity.rows_sql(table)
-    if ids is not None and any(c.accepted for c in counts):
-        identity.write(engine, ids)
+    if identity.holds_identifiers(table) and any(c.accepted for c in counts):
+        identity.write(engine, identity.rows_sql(engine, table))
     faults.crash_point("before_silver_merge")
     engine.merge(path(table.entity), newest_rows_sql(engine, table), schema(table), table.natural_key_silver,
                  update_condition="t._batch_id <> s._batch_id", partition_by=partition_by(table))

@@ -47,7 +47,7 @@ def compile_table(table: Table, std: Standard, table_rules: bool = True) -> Prog
     return Program(table, tuple(K.parse_checks(table)) + suite, suite)
 
 
-def _key(table: Table) -> list[str]:
+def natural_key_columns(table: Table) -> list[str]:
     return [ident(n) for n in table.natural_key]
 
 
@@ -129,7 +129,7 @@ def checked_sql(program: Program) -> str:
 def conflicts_sql(program: Program) -> str:
     """`conflicts` from `checked`: each (batch, natural key) held by more than one valid row. Few rows: a
     grouping, not a window over every row."""
-    key = ", ".join(["_batch_id", *_key(program.table)])
+    key = ", ".join(["_batch_id", *natural_key_columns(program.table)])
     return f"SELECT {key} FROM checked WHERE _row_valid GROUP BY {key} HAVING count(*) > 1"
 
 
@@ -142,7 +142,7 @@ def staged_sql(program: Program, fatal_batches: list[str]) -> str:
     warnings = (f"list_filter([{', '.join(warns)}], x -> x IS NOT NULL)" if warns else "CAST([] AS VARCHAR[])")
     status = ("CASE WHEN _collapsed THEN 'collapsed' WHEN NOT _valid OR _conflict THEN 'quarantined' "
               "ELSE 'accepted' END")
-    on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM k.{k}" for k in ["_batch_id", *_key(program.table)])
+    on = " AND ".join(f"c.{k} IS NOT DISTINCT FROM k.{k}" for k in ["_batch_id", *natural_key_columns(program.table)])
     keyed = (f"SELECT c.*, c._row_valid AND k._batch_id IS NOT NULL AS _key_conflict FROM checked AS c "
              f"LEFT JOIN conflicts AS k ON {on}")
     judged = (f"SELECT *, _row_valid AND NOT ({fatal}) AS _valid, _key_conflict AND NOT ({fatal}) AS _conflict "
@@ -150,7 +150,7 @@ def staged_sql(program: Program, fatal_batches: list[str]) -> str:
     return f"SELECT *, {status} AS _status, {warnings} AS _warnings FROM ({judged}) AS k"
 
 
-REPEATED = "repeated_keys"  # repeated_keys_sql(keys), materialised by the caller of newest_accepted
+REPEATED = "repeated_keys"  # repeated_keys_sql(keys), materialised by edulake.lake.newest
 _NEWEST = "_seq * 4294967296 + _row_number"  # batch order, then row order, as one number
 
 
@@ -162,20 +162,15 @@ def repeated_keys_sql(keys: list[str]) -> str:
             f"FROM staged WHERE _status = 'accepted' GROUP BY {', '.join(keys)} HAVING count(*) > 1")
 
 
-def newest_accepted(select: str, keys: list[str], repeated: str | None = "") -> str:
+def newest_accepted(select: str, keys: list[str], repeated: str | None) -> str:
     """`select` (SQL expressions over `staged`) for the accepted rows, one per value of `keys` (expressions
     over `staged`): the newest batch's, then the last row. Only the repeated keys are joined back: a window over
-    every row would carry all of `select`'s columns through its sort.
-
-    `repeated`: the relation holding repeated_keys_sql(keys) (by default that query, inline); None when the
-    caller found it empty — then every accepted row is the only one with its key and no join is needed, which
-    carried every selected column through it (exam rows into Arrow: 1.5-1.8 s instead of 1.8-2.5 s for 3.1 M,
-    2.5 s instead of 5.5 s for 5.1 M; the roster's 1.7 M, 0.8-1.0 s instead of 1.1-1.2 s)."""
+    every row would carry all of `select`'s columns through its sort. `repeated`: the relation holding
+    repeated_keys_sql(keys), or None when it is empty (every accepted row is then the only one with its key)."""
     if repeated is None:
         return f"SELECT {select} FROM staged WHERE _status = 'accepted'"
-    source = repeated or f"({repeated_keys_sql(keys)})"
     on = " AND ".join(f"{k} IS NOT DISTINCT FROM n.__k{i}" for i, k in enumerate(keys))
-    return (f"SELECT {select} FROM staged LEFT JOIN {source} AS n ON {on} "
+    return (f"SELECT {select} FROM staged LEFT JOIN {repeated} AS n ON {on} "
             f"WHERE _status = 'accepted' AND (n.__newest IS NULL OR {_NEWEST} = n.__newest)")
 
 
@@ -237,10 +232,10 @@ def quarantine_sql(program: Program, fatal: dict[str, list[tuple[str, str]]], fe
     parts += [select(c.rule, c.column, c.severity, K.reason(table, c), c.expectation, program.column(c))
               for c in program.checks]
     key_columns = ", ".join(table.field(n).column for n in table.natural_key)
-    on = " AND ".join(f"s.{k} = g.{k}" for k in ["_batch_id", *_key(table)])
-    rows = (f"SELECT s.*, g.__rows FROM {staged} AS s JOIN (SELECT _batch_id, {', '.join(_key(table))}, "
+    on = " AND ".join(f"s.{k} = g.{k}" for k in ["_batch_id", *natural_key_columns(table)])
+    rows = (f"SELECT s.*, g.__rows FROM {staged} AS s JOIN (SELECT _batch_id, {', '.join(natural_key_columns(table))}, "
             f"array_to_string(list_sort(list(_row_number)), ',') AS __rows FROM {staged} WHERE _conflict "
-            f"GROUP BY _batch_id, {', '.join(_key(table))}) AS g ON {on}")
+            f"GROUP BY _batch_id, {', '.join(natural_key_columns(table))}) AS g ON {on}")
     reason = concat("_source_file", "' 第'", "CAST(_row_number AS VARCHAR)",
                     lit(f"行: 自然键 ({key_columns}) 在本批次中重复且内容不同，涉及第 "), "__rows",
                     lit(" 行 (natural key duplicated in the batch with different content)"))
