@@ -253,6 +253,14 @@ def query(path: Path, sql: str, name: str = "t") -> list[dict]:
     return pa.table(reader.read_all()).to_pylist()
 
 
+def rows(path: Path) -> int:
+    """Rows of a Delta table from its log's file statistics (no data read)."""
+    from deltalake import DeltaTable
+
+    actions = DeltaTable(str(path)).get_add_actions(flatten=True)
+    return int(sum(v for v in actions.column("num_records").to_pylist() if v is not None))
+
+
 def version(path: Path) -> int | None:
     """The table's current Delta version, None when it does not exist."""
     if not exists(path):

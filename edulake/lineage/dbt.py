@@ -102,12 +102,7 @@ def _silver_rows(entity: str) -> int | None:
     from edulake.lake import silver, tables
 
     path = silver.path(entity)
-    if not tables.exists(path):
-        return None
-    from deltalake import DeltaTable
-
-    actions = DeltaTable(str(path)).get_add_actions(flatten=True)
-    return int(sum(v for v in actions.column("num_records").to_pylist() if v is not None))
+    return tables.rows(path) if tables.exists(path) else None
 
 
 def _restate(event, counts: dict[str, int]) -> None:

@@ -11,7 +11,9 @@ later `_loaded_at`.
 A full build (dbt --full-refresh) is chosen when asked for, and when the record is missing or unreadable, the
 builder's state or the published warehouse is missing, the fingerprint differs (another standard version, changed models or macros),
 or a silver table changed in a way other than appending and merging in rows (rewritten, recreated, rows
-deleted): superseded rows are replaced by key, deleted ones would be missed.
+deleted): superseded rows are replaced by key, deleted ones would be missed. It is also chosen when the rows
+written since the last build are a large share of silver (FULL_BUILD_SHARE, e.g. a school year delivered into
+a lake of one or two): recomputing "the keys loaded since" costs several times a full pass per row.
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ PROJECT_PARTS = ("dbt_project.yml", "packages.yml", "models", "macros", "seeds",
 # Delta operations that only add rows or replace rows of the same key (a MERGE's update): what silver's
 # ingestion does. Anything else (DELETE, an overwrite, RESTORE, …) may remove rows: a full build.
 KEEPS_ROWS = {"MERGE", "OPTIMIZE", "VACUUM START", "VACUUM END", "CREATE TABLE"}
+# Above this share of silver's rows written since the last build, a full build is cheaper than an incremental
+# one. Measured at scale 1.0 (benchmarks/README.md, session 11): with every row new, the incremental models took
+# ~2.7x their full build's time (int_student__school_years 12.7 s against 4.7 s: the changed-key semi-joins over
+# every feed, then dbt's delete+insert), while the table models cost the same either way.
+FULL_BUILD_SHARE = 0.3
+# Delta commit metrics as delta-rs and as Delta Spark name them
+ADDED_ROWS = ("num_added_rows", "numOutputRows")  # WRITE
+MERGED_ROWS = ("num_target_rows_inserted", "numTargetRowsInserted", "num_target_rows_updated",
+               "numTargetRowsUpdated")  # MERGE: rows inserted and rows replaced by key
+DELETED_ROWS = ("num_target_rows_deleted", "numTargetRowsDeleted")
 
 
 @dataclass(frozen=True)
@@ -77,20 +89,40 @@ def silver_marks(p: Paths) -> dict[str, dict]:
     return marks
 
 
-def _removes_rows(commit: Path) -> str | None:
-    """What in this commit may have removed silver rows (None: it only added or replaced by key)."""
+def _commit_info(commit: Path) -> dict | None:
     for line in commit.read_text(encoding="utf-8").splitlines():
         info = json.loads(line).get("commitInfo") if line.strip() else None
-        if info is None:
-            continue
-        op = info.get("operation", "")
-        if op == "WRITE" and (info.get("operationParameters") or {}).get("mode") == "Append":
-            return None
-        if op in KEEPS_ROWS:
-            deleted = (info.get("operationMetrics") or {}).get("numTargetRowsDeleted") or 0
-            return f"{op} deleted {deleted} rows" if int(deleted) else None
-        return op or "an unnamed commit"
-    return "a commit without commitInfo"
+        if info is not None:
+            return info
+    return None
+
+
+def _metric(info: dict, names: tuple[str, ...]) -> int:
+    metrics = info.get("operationMetrics") or {}
+    return sum(int(metrics.get(name) or 0) for name in names)
+
+
+def _removes_rows(commit: Path) -> str | None:
+    """What in this commit may have removed silver rows (None: it only added or replaced by key)."""
+    info = _commit_info(commit)
+    if info is None:
+        return "a commit without commitInfo"
+    op = info.get("operation", "")
+    if op == "WRITE" and (info.get("operationParameters") or {}).get("mode") == "Append":
+        return None
+    if op in KEEPS_ROWS:
+        deleted = _metric(info, DELETED_ROWS)
+        return f"{op} deleted {deleted} rows" if deleted else None
+    return op or "an unnamed commit"
+
+
+def _rows_written(commit: Path) -> int:
+    """Rows this commit added or replaced by key (what an incremental build recomputes)."""
+    info = _commit_info(commit) or {}
+    op = info.get("operation", "")
+    if op == "WRITE":
+        return _metric(info, ADDED_ROWS)
+    return _metric(info, MERGED_ROWS) if op == "MERGE" else 0
 
 
 def silver_changes_that_remove_rows(p: Paths, marks: dict[str, dict]) -> str | None:
@@ -111,6 +143,26 @@ def silver_changes_that_remove_rows(p: Paths, marks: dict[str, dict]) -> str | N
     return None
 
 
+def rows_written_since(p: Paths, marks: dict[str, dict]) -> tuple[int, int]:
+    """(rows written to silver since `marks`, rows silver holds now), from the Delta logs: commit metrics and
+    file statistics, no data read. A table the marks do not know is new: all its rows count."""
+    from edulake.lake import tables
+
+    written = held = 0
+    for table in sorted(d for d in p.silver.glob("*") if d.is_dir()):
+        latest = _latest_version(table)
+        if latest is None:
+            continue
+        rows = tables.rows(table)
+        held += rows
+        mark = marks.get(table.name)
+        if mark is None:
+            written += rows
+        else:
+            written += sum(_rows_written(_commit(table, v)) for v in range(mark["version"] + 1, latest + 1))
+    return written, held
+
+
 def plan(p: Paths, state: Path, full_refresh: bool) -> Plan:
     """Full or incremental, and why (the reason is logged and kept in the build record)."""
     if full_refresh:
@@ -129,7 +181,11 @@ def plan(p: Paths, state: Path, full_refresh: bool) -> Plan:
     why = silver_changes_that_remove_rows(p, marks)
     if why is not None:
         return Plan(True, why, None)
-    return Plan(False, f"rows loaded since {since}", since)
+    written, held = rows_written_since(p, marks)
+    if held and written / held > FULL_BUILD_SHARE:
+        return Plan(True, f"{written:,} of silver's {held:,} rows written since the last build "
+                          f"({written / held:.0%}): a full build is cheaper", None)
+    return Plan(False, f"rows loaded since {since} ({written:,} of silver's {held:,})", since)
 
 
 def lock_time() -> str:

@@ -63,6 +63,7 @@ def test_incremental_build_equals_full_refresh(cut, edulake_home, tmp_path, monk
     from deltalake import DeltaTable
 
     from edulake import settings
+    from edulake.lake import tables
     from edulake.warehouse import incremental, runner
 
     monkeypatch.setenv("EDULAKE_PSEUDONYM_KEY", "test-key-not-secret-" + "0" * 44)
@@ -74,6 +75,17 @@ def test_incremental_build_equals_full_refresh(cut, edulake_home, tmp_path, monk
     assert set(record["silver"]) >= {"exam_score", "fitness_test", "student_enrollment"}
 
     _ingest(cut["change"].files)
+    # the rows written since the build, read from the Delta logs' commit metrics, are the silver rows whose
+    # load time is after its lock: what the incremental models recompute
+    written, held = incremental.rows_written_since(p, record["silver"])
+    since = record["lock_taken_at"]
+    loaded = sum(tables.query(t, f"select count(*) as n from t where _loaded_at >= '{since}Z'")[0]["n"]
+                 for t in p.silver.iterdir() if t.is_dir())
+    assert written == loaded and 0 < written < held * incremental.FULL_BUILD_SHARE, (written, loaded, held)
+    with monkeypatch.context() as m:  # a delivery that is most of the lake is built in full
+        m.setattr(incremental, "FULL_BUILD_SHARE", written / held / 2)
+        plan = incremental.plan(p, runner.builder_state(p), False)
+        assert plan.full and f"{written:,} of silver's {held:,} rows" in plan.reason, plan.reason
     change = _build()
     assert change.mode == "incremental", change.mode_reason
     # seeds are not loaded again; the incremental models ran
