@@ -24,6 +24,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from deltalake.exceptions import DeltaError
+
 from edulake.settings import DBT_PROJECT_DIR, SCHEMAS_DIR, Paths
 
 RECORD = "builder_state.json"
@@ -181,7 +183,10 @@ def plan(p: Paths, state: Path, full_refresh: bool) -> Plan:
     why = silver_changes_that_remove_rows(p, marks)
     if why is not None:
         return Plan(True, why, None)
-    written, held = rows_written_since(p, marks)
+    try:
+        written, held = rows_written_since(p, marks)
+    except (OSError, ValueError, DeltaError):  # a damaged table: the build names it when it reads it
+        return Plan(False, f"rows loaded since {since}", since)
     if held and written / held > FULL_BUILD_SHARE:
         return Plan(True, f"{written:,} of silver's {held:,} rows written since the last build "
                           f"({written / held:.0%}): a full build is cheaper", None)
