@@ -119,7 +119,9 @@ def _removes_rows(commit: Path) -> str | None:
 
 
 def _rows_written(commit: Path) -> int:
-    """Rows this commit added or replaced by key (what an incremental build recomputes)."""
+    """Rows this commit added or replaced by key (what an incremental build recomputes). Rows, not keys: a key
+    merged again by a later ingest counts again. A commit without metrics counts 0: the plan then errs towards
+    an incremental build, which is as correct, only slower."""
     info = _commit_info(commit) or {}
     op = info.get("operation", "")
     if op == "WRITE":
@@ -185,7 +187,8 @@ def plan(p: Paths, state: Path, full_refresh: bool) -> Plan:
         return Plan(True, why, None)
     try:
         written, held = rows_written_since(p, marks)
-    except (OSError, ValueError, DeltaError):  # a damaged table: the build names it when it reads it
+    except (OSError, ValueError, KeyError, TypeError, DeltaError):  # a damaged table: the build names it
+        # when it reads it (choosing a full build here is only about cost)
         return Plan(False, f"rows loaded since {since}", since)
     if held and written / held > FULL_BUILD_SHARE:
         return Plan(True, f"{written:,} of silver's {held:,} rows written since the last build "

@@ -47,3 +47,24 @@ def test_a_merge_that_deletes_rows_makes_the_build_full_under_delta_rs_metric_na
                                  source_alias="s", target_alias="t").when_matched_delete().execute())
     why = incremental.silver_changes_that_remove_rows(p, marks)
     assert why == "silver/exam_score: Delta commit 2 (MERGE deleted 1 rows) may remove rows", why
+
+
+def test_delta_spark_commit_metrics_are_read_too(tmp_path):
+    """Delta Spark names the metrics otherwise and writes them as strings; OPTIMIZE rewrites, it writes no row."""
+    import json
+
+    def commit(n: int, operation: str, metrics: dict, **parameters) -> None:
+        log = tmp_path / "_delta_log"
+        log.mkdir(exist_ok=True)
+        info = {"operation": operation, "operationParameters": parameters, "operationMetrics": metrics}
+        (log / f"{n:020d}.json").write_text(json.dumps({"commitInfo": info}) + "\n", encoding="utf-8")
+
+    commit(1, "WRITE", {"numFiles": "2", "numOutputRows": "1200"}, mode="Append")
+    commit(2, "MERGE", {"numTargetRowsInserted": "30", "numTargetRowsUpdated": "12", "numTargetRowsCopied": "900",
+                        "numTargetRowsDeleted": "0", "numOutputRows": "942"})
+    commit(3, "OPTIMIZE", {"numRemovedFiles": "4", "numAddedFiles": "1"})
+    commit(4, "MERGE", {"numTargetRowsDeleted": "3"})
+    log = tmp_path / "_delta_log"
+    assert [incremental._rows_written(log / f"{n:020d}.json") for n in (1, 2, 3)] == [1200, 42, 0]
+    assert [incremental._removes_rows(log / f"{n:020d}.json") for n in (1, 2, 3)] == [None, None, None]
+    assert incremental._removes_rows(log / f"{4:020d}.json") == "MERGE deleted 3 rows"

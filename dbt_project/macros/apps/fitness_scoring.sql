@@ -172,7 +172,9 @@ select
     v.is_low_confidence
 from applicable a
 join value_scores v
-  on v.grade = a.grade and v.sex_code = a.sex_code and v.item = a.item and v.measured_value = a.measured_value
+  -- null-safe on the value: a BMI can be NULL on Spark (a division overflowing with ANSI off); it scores 0
+  on v.grade = a.grade and v.sex_code = a.sex_code and v.item = a.item
+ and v.measured_value is not distinct from a.measured_value
 {%- endmacro -%}
 
 
