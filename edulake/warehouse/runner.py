@@ -225,7 +225,10 @@ def build(select: str | None = None, target: str = "duckdb", full_refresh: bool 
         if target != "duckdb":
             return _build_other(p, select, exclude, target, docs, on_event, started, threads, quiet)
         for leftover in p.warehouse_dir.glob(".edulake.build*"):  # of a build that was killed (we hold the lock)
-            leftover.unlink(missing_ok=True)
+            if leftover.is_dir():  # DuckDB's spill folder (<file>.tmp), left when the build was killed spilling
+                shutil.rmtree(leftover, ignore_errors=True)
+            else:
+                leftover.unlink(missing_ok=True)
         # one name per file for every build (builds of a home are serialised): the profile, which names the
         # files, stays the same, and dbt can reuse its parse of the project
         fresh, fresh_published = p.warehouse_dir / ".edulake.build.duckdb", p.warehouse_dir / ".edulake.build.published.duckdb"
