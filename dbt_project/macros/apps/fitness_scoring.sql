@@ -20,24 +20,59 @@ lung:lung_ml,run_50m:run_50m_s,sit_reach:sit_reach_cm,rope_1min:rope_1min,sit_up
 {%- endmacro -%}
 
 
-{#- One row per record and scored item (bmi included): the awarded score, the table row's
-    confidence, and the weight of the item in the record's grade band. -#}
-{%- macro fitness_item_scores(measurements, standard, weights) -%}
+{#- Long form of `measurements`: one row per tested item (BMI from height and weight, to 0.1 like the
+    tables), with record_key when `keyed`. The items are a cross join on a list rather than a union of one scan
+    per item over a shared CTE: DuckDB materialises a CTE that is read more than once, and for eight school
+    years at scale 1.0 that was 13 M wide records (read by eleven branches) and 85 M long rows (read twice),
+    spilled to disk in a bounded pool. So nothing large here is a CTE read twice; callers render this twice. -#}
+{%- macro fitness_long_form(measurements, keyed) -%}
 {%- set pairs = fitness_item_columns().split(',') %}
-with fitness_base as (
+{%- set key = 'record_key, ' if keyed else '' %}
+select {{ key }}grade, sex_code, item, measured_value
+from (
     select
-        record_key,
-        trim(cast(grade as string)) as grade,
-        case trim(cast(sex as string)) when '1' then 'M' when '2' then 'F' end as sex_code,
-        cast(height_cm as double) as height_cm,
-        cast(weight_kg as double) as weight_kg
+        {{ 'base.record_key, ' if keyed else '' }}base.grade, base.sex_code, items.item,
+        case items.item
+            {%- for pair in pairs %}
+            when '{{ pair.split(':')[0] }}' then base.{{ pair.split(':')[1] }}
+            {%- endfor %}
+            when 'bmi' then case when base.height_cm > 0
+                                 then round(base.weight_kg / ((base.height_cm / 100.0) * (base.height_cm / 100.0)), 1)
+                            end
+        end as measured_value,
+        case items.item
+            {%- for pair in pairs %}
+            when '{{ pair.split(':')[0] }}' then base.{{ pair.split(':')[1] }} is not null
+            {%- endfor %}
+            when 'bmi' then base.height_cm > 0 and base.weight_kg is not null
+        end as is_tested
+    from (
+        select
+            {{ key }}trim(cast(grade as string)) as grade,
+            case trim(cast(sex as string)) when '1' then 'M' when '2' then 'F' end as sex_code,
+            cast(height_cm as double) as height_cm,
+            cast(weight_kg as double) as weight_kg
+            {%- for pair in pairs %}
+            , cast({{ pair.split(':')[1] }} as double) as {{ pair.split(':')[1] }}
+            {%- endfor %}
+        from {{ measurements }}
+    ) as base
+    cross join (
         {%- for pair in pairs %}
-        , cast({{ pair.split(':')[1] }} as double) as {{ pair.split(':')[1] }}
+        select '{{ pair.split(':')[0] }}' as item union all
         {%- endfor %}
-    from {{ measurements }}
-),
+        select 'bmi' as item
+    ) as items
+) as long_form
+where is_tested
+{%- endmacro -%}
 
-fitness_std as (
+
+{#- One row per record and scored item (bmi included): the awarded score, the table row's
+    confidence, and the weight of the item in the record's grade band. `measurements` is read twice (the
+    records, and their distinct values): a relation or a subquery, not a CTE of the caller's. -#}
+{%- macro fitness_item_scores(measurements, standard, weights) -%}
+with fitness_std as (
     select
         row_type, item, trim(cast(grade as string)) as grade, sex,
         cast(score as double) as score,
@@ -55,17 +90,8 @@ fitness_weights as (
     from {{ weights }}
 ),
 
--- long form: one row per tested item; BMI from height and weight, to 0.1 like the tables
 measured as (
-    {%- for pair in pairs %}
-    select record_key, grade, sex_code, '{{ pair.split(':')[0] }}' as item,
-           {{ pair.split(':')[1] }} as measured_value
-    from fitness_base where {{ pair.split(':')[1] }} is not null
-    union all
-    {%- endfor %}
-    select record_key, grade, sex_code, 'bmi' as item,
-           round(weight_kg / ((height_cm / 100.0) * (height_cm / 100.0)), 1) as measured_value
-    from fitness_base where height_cm > 0 and weight_kg is not null
+    {{ fitness_long_form(measurements, true) }}
 ),
 
 -- only items the student's grade band weighs are scored
@@ -81,7 +107,8 @@ applicable as (
 -- range joins (every level a value meets is a joined row, grouped back) was the build's costliest model: at scale
 -- 1.0, 47 s of one school year's build (11 s this way), and the model behind the eight-year build's 21 GB.
 measured_values as (
-    select distinct grade, sex_code, item, measured_value from measured
+    select distinct grade, sex_code, item, measured_value
+    from ({{ fitness_long_form(measurements, false) }}) as all_values
 ),
 
 -- highest level whose threshold is met (>= higher is better, <= timed runs);
@@ -230,20 +257,17 @@ totals as (
     left join required_items r on r.grade = b.grade and r.sex = b.sex_code
 ),
 
-with_total as (
-    select t.*, t.standard_score + t.bonus_score as total_score
-    from totals t
-),
-
-leveled as (
-    select w.record_key, max(cast(l.min_score as double)) as level_min
-    from with_total w
-    join {{ levels }} l on w.total_score >= cast(l.min_score as double)
-    group by w.record_key
+-- each level's band of total scores, [its min_score, the next level's): one band per record, without grouping
+-- the records again (13 M of them for eight school years)
+level_bands as (
+    select level, cast(min_score as double) as min_score,
+           lead(cast(min_score as double)) over (order by cast(min_score as double)) as next_min_score
+    from {{ levels }}
 )
 
-select w.*, l.level
-from with_total w
-left join leveled v on v.record_key = w.record_key
-left join {{ levels }} l on cast(l.min_score as double) = v.level_min
+select t.*, t.standard_score + t.bonus_score as total_score, l.level
+from totals t
+left join level_bands l
+  on t.standard_score + t.bonus_score >= l.min_score
+ and (l.next_min_score is null or t.standard_score + t.bonus_score < l.next_min_score)
 {%- endmacro -%}
