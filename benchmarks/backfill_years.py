@@ -27,6 +27,12 @@ from edulake.bench.change import file_year, source_files
 from edulake.bench.memory import PeakSampler
 
 
+def cli(home: Path) -> tuple[dict, str]:
+    """The environment for `edulake` on `home`, and the command itself."""
+    edulake = shutil.which("edulake") or sys.exit("edulake is not on PATH (run through `uv run`)")
+    return {**os.environ, "EDULAKE_HOME": str(home.resolve())}, edulake
+
+
 def run(cmd: list[str], env: dict, log: Path) -> dict:
     started = time.monotonic()
     with log.open("ab") as out:
@@ -52,8 +58,7 @@ def main() -> int:
         ap.error("--sources is required")
     if args.home.exists() and any(args.home.iterdir()):
         sys.exit(f"{args.home} exists: the backfill starts from an empty lake")
-    env = {**os.environ, "EDULAKE_HOME": str(args.home.resolve())}
-    edulake = shutil.which("edulake") or sys.exit("edulake is not on PATH (run through `uv run`)")
+    env, edulake = cli(args.home)
     args.home.mkdir(parents=True)
     # the lake's own pseudonym key, as `edulake setup` makes one (without its Maven step: the embedded engine)
     subprocess.run([sys.executable, "-c", "from edulake.commands.setup import ensure_pseudonym_key as k; k()"],
@@ -89,8 +94,7 @@ def main() -> int:
 
 
 def build_again(args) -> int:
-    env = {**os.environ, "EDULAKE_HOME": str(args.home.resolve())}
-    edulake = shutil.which("edulake") or sys.exit("edulake is not on PATH (run through `uv run`)")
+    env, edulake = cli(args.home)
     report = json.loads(args.out.read_text(encoding="utf-8")) if args.out.exists() else {"home": str(args.home)}
     if "build" in report:
         report.setdefault("earlier_builds", []).append(report.pop("build"))

@@ -105,7 +105,7 @@ applicable as (
 -- tens of thousands of such values (scores are read to 0.1 s, 1 ml, 0.1 cm): each value is scored once, by the
 -- range joins below, and the records look their value up with an equi-join. Scoring every record through the
 -- range joins (every level a value meets is a joined row, grouped back) was the build's costliest model: at scale
--- 1.0, 47 s of one school year's build (11 s this way), and the model behind the eight-year build's 21 GB.
+-- 1.0, 47.5 s for one school year's records against 8.7 s this way (benchmarks/README.md, session 11).
 measured_values as (
     select distinct grade, sex_code, item, measured_value
     from ({{ fitness_long_form(measurements, false) }}) as all_values
@@ -257,6 +257,11 @@ totals as (
     left join required_items r on r.grade = b.grade and r.sex = b.sex_code
 ),
 
+with_total as (
+    select t.*, t.standard_score + t.bonus_score as total_score
+    from totals t
+),
+
 -- each level's band of total scores, [its min_score, the next level's): one band per record, without grouping
 -- the records again (13 M of them for eight school years)
 level_bands as (
@@ -265,9 +270,9 @@ level_bands as (
     from {{ levels }}
 )
 
-select t.*, t.standard_score + t.bonus_score as total_score, l.level
-from totals t
+select w.*, l.level
+from with_total w
 left join level_bands l
-  on t.standard_score + t.bonus_score >= l.min_score
- and (l.next_min_score is null or t.standard_score + t.bonus_score < l.next_min_score)
+  on w.total_score >= l.min_score
+ and (l.next_min_score is null or w.total_score < l.next_min_score)
 {%- endmacro -%}
