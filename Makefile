@@ -6,7 +6,7 @@ export UV_LINK_MODE ?= copy
 UV := python3 -m uv
 SCALE ?= 0.01
 
-.PHONY: install browser postgres run test lint audit clean-var
+.PHONY: install system browser postgres run test lint audit clean-var
 
 # uv from PyPI if the machine lacks it; the locked environment; Delta jars; the pseudonym key.
 # --compile-bytecode: this machine kind sets PYTHONDONTWRITEBYTECODE, so without .pyc written here every process
@@ -31,7 +31,18 @@ postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
 	  (apt-get update -q && apt-get install -y -q postgresql)
 
-test: install browser postgres
+# Debian packages the tests need that the machine lacks, in one apt transaction (one index update, one dpkg run):
+# headless Chromium and CJK fonts (browser) and PostgreSQL (postgres).
+system:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then apt-get update -q && apt-get install -y -q $$missing; fi
+
+# the Python environment and the Debian packages side by side (PyPI and bytecode compiling beside apt and dpkg)
+test:
+	@$(MAKE) --no-print-directory -j2 install system
 	$(UV) run pytest -q
 
 # ruff over the Python, sqlfluff (dbt templater, dbt_project/.sqlfluff) over the dbt project's SQL
