@@ -20,25 +20,26 @@ install:
 run: install
 	$(UV) run edulake run --scale $(SCALE)
 
-# Headless Chromium and CJK fonts for the cockpit's screenshot tests (Debian apt), when missing.
+# Debian packages, each with the check that it is on the machine; apt_missing installs those that are not, in one
+# apt transaction (one index update, one dpkg run).
+present_chromium = command -v chromium >/dev/null
+present_fonts-noto-cjk = fc-list :lang=zh 2>/dev/null | grep -q .
+present_postgresql = ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
+apt_missing = missing=""; $(foreach p,$(1),$(present_$(p)) || missing="$$missing $(p)";) \
+	if [ -n "$$missing" ]; then apt-get update -q && apt-get install -y -q $$missing; fi
+
+# Headless Chromium and CJK fonts for the cockpit's screenshot tests, when missing.
 browser:
-	@command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
-	  (apt-get update -q && apt-get install -y -q chromium fonts-noto-cjk)
+	@$(call apt_missing,chromium fonts-noto-cjk)
 
 # Debian's PostgreSQL for Airflow's metadata on the production profile (`edulake airflow serve --profile
 # production` runs it as this home's own cluster; edulake/orchestration/postgres.py), when missing.
 postgres:
-	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || \
-	  (apt-get update -q && apt-get install -y -q postgresql)
+	@$(call apt_missing,postgresql)
 
-# Debian packages the tests need that the machine lacks, in one apt transaction (one index update, one dpkg run):
-# headless Chromium and CJK fonts (browser) and PostgreSQL (postgres).
+# What the tests need of both (`make test`).
 system:
-	@missing=""; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
-	if [ -n "$$missing" ]; then apt-get update -q && apt-get install -y -q $$missing; fi
+	@$(call apt_missing,chromium fonts-noto-cjk postgresql)
 
 # the Python environment and the Debian packages side by side (PyPI and bytecode compiling beside apt and dpkg)
 test:
