@@ -4,10 +4,17 @@ Spark engine's tests (starting one costs ~10-15 s on 2 cores)."""
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+# pyspark.sql.connect (imported by GX) takes a __main__ without __spec__ or __file__ for a run of its own doctests
+# and exits the process when grpc is missing: pytest-xdist's workers have such a __main__ (make test-parallel)
+_main = sys.modules["__main__"]
+if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
+    _main.__file__ = "<pytest worker>"
 
 # Five school years: enough history for the 学位预测 backtest (each year forecast from the ones
 # before it) while keeping the shared ingest affordable in CI (files, not rows, dominate its cost).

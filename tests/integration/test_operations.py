@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from edulake import settings, standard
 from edulake.lake import tables
+from edulake.lineage import store as lineage_store
 from edulake.monitoring import alerts, calendar, deliveries
 
 TODAY = dt.datetime.now(dt.UTC).date()
@@ -53,8 +54,13 @@ def test_status_reconciles_with_the_ledger(ingested_home):
             assert {r["district_code"] for r in rows if r["feed"] == feed.name} >= current, feed.name
     assert {r["freshness"] for r in rows} == {calendar.ON_TIME}
     assert report["alerts"] == []  # the generator's defects are rare: no rule jumps past the thresholds
-    # the session's runs emitted lineage (ops/lineage): status names the newest, which completed
-    assert report["lineage"]["event_type"] == "COMPLETE" and report["lineage"]["job_name"]
+    # the session's runs emitted lineage (ops/lineage): status names the newest run (whatever other tests sharing the
+    # session lake left as newest, a run still starting included), and the session's ingests completed
+    newest = lineage_store.query("SELECT run_id, max(event_time) AS t FROM lineage GROUP BY run_id ORDER BY t DESC "
+                                 "LIMIT 1")
+    assert report["lineage"]["run_id"] == newest[0]["run_id"] and report["lineage"]["job_name"]
+    completed = lineage_store.query("SELECT DISTINCT job_name FROM lineage WHERE event_type = 'COMPLETE'")
+    assert {r["job_name"] for r in completed} >= {f"lake.ingest.{f}" for f in standard.load().feeds}
 
     text = CliRunner().invoke(status, [])
     assert text.exit_code == 0, text.output

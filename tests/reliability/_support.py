@@ -7,6 +7,7 @@ writer); nothing is mocked."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import resource
@@ -257,6 +258,14 @@ def record(section: str, **data) -> None:
     and renders docs/reliability.md."""
     _recorded.setdefault(section, {}).update(data)
     _recorded[section]["recorded_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@contextlib.contextmanager
+def results_lock():
+    """Held while docs/reliability.* are merged and rendered: two test processes (pytest -n 2) end at once."""
+    with open(RESULTS.with_suffix(".lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
 
 
 def flush() -> bool:

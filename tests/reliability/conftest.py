@@ -32,10 +32,11 @@ def pytest_sessionfinish(session, exitstatus):
                   for f in ("ru_utime", "ru_stime"))
         support.record("session", tests=len(ours), failed=session.testsfailed, wall_seconds=round(
             time.monotonic() - _STARTED[0]), cpu_seconds=round(cpu))
-    if support.flush():
-        import render
+    with support.results_lock():
+        if support.flush():
+            import render
 
-        render.write()
+            render.write()
 
 
 @pytest.fixture(scope="session")

@@ -14,6 +14,9 @@ feed at once, and a Spark ingest while a real `edulake build` (of one model, to 
 
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 import time
 from pathlib import Path
 
@@ -99,12 +102,41 @@ def wait_for_lake_lock(home: Path, pid: int, timeout: float = 120) -> None:
     raise TimeoutError("the build never took the lake's lock")
 
 
+def watch_exclusive_hold(home: Path) -> tuple[dict, threading.Event]:
+    """A thread trying a shared flock on the lake's lock every 10 ms until it gets one: `held_at` is when the last
+    refused try began, so the exclusive holder still held the lock at or after that moment. Timed from before each
+    try, it stays a true lower bound of the release however late this thread runs under load."""
+    seen = {"held_at": None}
+    done = threading.Event()
+    fd = os.open(settings.Paths(home).restricted / "locks" / "lake.lock", os.O_RDONLY)
+
+    def watch() -> None:
+        try:
+            while True:
+                began = time.monotonic()
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    seen["held_at"] = began
+                    time.sleep(0.01)
+                    continue
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return
+        finally:
+            os.close(fd)
+            done.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    return seen, done
+
+
 @pytest.mark.slow
 def test_an_ingest_during_a_build_waits_or_fails_clearly(full_home, fault_sources, tmp_path):
     home = support.copy_home(full_home, tmp_path / "home")
     (home / "inbox" / "exam" / "考试成绩_ZK-2026.csv").rename(home / "exam-later.csv")  # arrives during the build
     build = support.Child.start(home, "build")
     wait_for_lake_lock(home, build.proc.pid)
+    held, released = watch_exclusive_hold(home)
     (home / "exam-later.csv").rename(home / "inbox" / "exam" / "考试成绩_ZK-2026.csv")
     impatient = support.cli(home, "ingest", "exam", EDULAKE_LOCK_WAIT="1")
     no_traceback(impatient.stderr)
@@ -112,10 +144,11 @@ def test_an_ingest_during_a_build_waits_or_fails_clearly(full_home, fault_source
     before = ledger_view(home, ("exam",))
     patient = support.Child.start(home, "ingest", "exam")
     assert build.finish() == 0, build.text[-3000:]
-    build_done = time.monotonic()
     assert patient.finish() == 0, patient.text[-3000:]
+    assert released.wait(10) and held["held_at"] is not None
     skips = [patient.started + t for t, line in patient.lines if "跳过" in line]
-    assert skips and min(skips) >= build_done - 1.0  # it did its work only once the build had released the lake
+    # it did its work only once the build had released the lake: after the build was last seen holding it
+    assert skips and min(skips) > held["held_at"]
     assert ledger_view(home, ("exam",)) == before  # the file was ingested before: nothing new, nothing lost
     CASES.append({"case": "`edulake ingest` while `edulake build` runs", "outcome": "with EDULAKE_LOCK_WAIT=1: exit 1, "
                   "clear message; by default: waited for the build, then ran", "message":
