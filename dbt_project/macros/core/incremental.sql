@@ -64,15 +64,23 @@
              ref('stg_enrollment__student_status_change')]) }}
 {%- endmacro %}
 
-{#- Where clause: the student's rows in any feed were loaded since the last build (true in a full build). -#}
-{% macro edulake_student_changed(token_column='student_token') -%}
+{#- The tokens of the students whose rows in any feed were loaded since the last build: a select. -#}
+{% macro edulake_changed_students() -%}
+  {%- for feed in edulake_student_feeds() %}
+    select student_token from {{ feed }} where {{ edulake_changed() }}
+    {% if not loop.last %}union all{% endif %}
+  {%- endfor %}
+{%- endmacro %}
+
+{#- Where clause: the student's rows in any feed were loaded since the last build (true in a full build).
+    `changed`: a relation (e.g. a CTE) holding edulake_changed_students(), for a model that filters several
+    relations by it: the five feeds are then scanned for changed rows once, not once per filter. -#}
+{% macro edulake_student_changed(token_column='student_token', changed=none) -%}
   {%- if edulake_since() is none -%}
     true
+  {%- elif changed is not none -%}
+    {{ token_column }} in (select student_token from {{ changed }})
   {%- else -%}
-    {{ token_column }} in (
-    {%- for feed in edulake_student_feeds() %}
-        select student_token from {{ feed }} where {{ edulake_changed() }}
-        {% if not loop.last %}union all{% endif %}
-    {%- endfor %})
+    {{ token_column }} in ({{ edulake_changed_students() }})
   {%- endif -%}
 {%- endmacro %}

@@ -5,13 +5,22 @@
 {{ config(materialized='incremental', unique_key='student_key') }}
 {%- set feeds = edulake_student_feeds() %}
 
+with
+{%- if edulake_since() is not none %}
+
+-- incremental: the students seen in any feed since the last build, found once for the five filters below
+changed_students as (
+    {{ edulake_changed_students() }}
+),
+{%- endif %}
+
 -- seen: columns a feed lacks come out NULL
-with seen as (
+seen as (
     {{ dbt_utils.union_relations(
         relations=feeds,
         include=['student_token', 'school_year', 'sex', 'birth_month', 'ethnicity', 'hukou_district',
                  'is_non_beijing'],
-        where=edulake_student_changed()) }}
+        where=edulake_student_changed(changed='changed_students')) }}
 ),
 
 ranked as (
