@@ -142,12 +142,8 @@ def staging_yml(std: Standard) -> dict:
     models = []
     for table in std.tables():
         cols = [f for f in table.silver_fields if in_warehouse(f)]
-        columns = []
-        for f in cols:
-            col = {"name": f.silver_name, "description": "{{ doc('" + doc_name(table, f) + "') }}"}
-            if f.required:
-                col["data_tests"] = ["not_null"]
-            columns.append(col)
+        required = [f.silver_name for f in cols if f.required]
+        columns = [{"name": f.silver_name, "description": "{{ doc('" + doc_name(table, f) + "') }}"} for f in cols]
         columns += [
             {"name": "has_warnings", "description": "入湖时有 warn 级规则命中 / warn-level rules fired at ingestion"},
             {"name": "_batch_id", "description": "入湖批次 / ingestion batch id (ops/batches)"},
@@ -156,10 +152,13 @@ def staging_yml(std: Standard) -> dict:
         models.append({
             "name": stg_name(table),
             "description": f"{table.label}：silver/{table.entity} 的类型化视图（silver 已按自然键"
-                           f"（{', '.join(table.natural_key_silver)}）合并，此处只检验唯一） / typed view of "
-                           f"silver/{table.entity}; silver's MERGE keeps one row per natural key, tested here",
+                           f"（{', '.join(table.natural_key_silver)}）合并，此处检验其唯一与必填字段） / typed view of "
+                           f"silver/{table.entity}; silver's MERGE keeps one row per natural key: the key's "
+                           f"uniqueness and the required columns are tested here",
             "data_tests": [{"dbt_utils.unique_combination_of_columns": {
-                "arguments": {"combination_of_columns": table.natural_key_silver}}}],
+                "arguments": {"combination_of_columns": table.natural_key_silver}}}]
+            # the required columns in one test (tests/generic/not_null_columns.sql), not one test node each
+            + ([{"not_null_columns": {"arguments": {"columns": required}}}] if required else []),
             "columns": columns,
         })
     return {"version": 2, "models": models}

@@ -219,6 +219,35 @@ def test_failed_build_publishes_nothing(built_home, tmp_path, monkeypatch):
     assert not list(settings.paths().warehouse_dir.glob(".edulake.build*"))
 
 
+def test_a_null_required_column_fails_its_staging_test_naming_the_column(built_home, tmp_path, monkeypatch):
+    """A staging model's required columns are tested by one node (tests/generic/not_null_columns.sql, generated
+    from schemas/): a silver row with a required column null fails it, and the stored failures name the column."""
+    import deltalake
+    import pyarrow as pa
+
+    home = tmp_path / "home"
+    src = settings.paths()
+    shutil.copytree(src.silver, settings.Paths(home).silver)
+    settings.Paths(home).warehouse_dir.mkdir(parents=True)
+    shutil.copy2(src.warehouse, settings.Paths(home).warehouse)
+    school = settings.Paths(home).silver / "school"
+    rows = deltalake.DeltaTable(school).to_pyarrow_table()
+    at = rows.schema.get_field_index("school_name")
+    rows = rows.set_column(at, rows.schema.field(at), pa.array([None] + rows["school_name"].to_pylist()[1:],
+                                                               rows.schema.field(at).type))
+    deltalake.write_deltalake(school, rows, mode="overwrite")
+    monkeypatch.setenv("EDULAKE_HOME", str(home))
+    result = runner.build(select="stg_reference__school")
+    assert not result.success
+    assert [(n.unique_id.split(".")[2].startswith("not_null_columns_stg_reference__school"), n.failures)
+            for n in result.problems] == [(True, 1)]
+    run = json.loads((settings.paths().warehouse_dir / "dbt/target/run_results.json").read_text(encoding="utf-8"))
+    [stored] = [r["relation_name"] for r in run["results"] if r["unique_id"] == result.problems[0].unique_id]
+    con = duckdb.connect()
+    con.execute(f"attach '{result.kept_failed}' as edulake (read_only)")  # the catalog dbt names it by
+    assert con.execute(f"select null_columns, null_rows from {stored}").fetchall() == [("school_name", 1)]
+
+
 def test_generated_dbt_files_match_the_standard():
     assert codegen.stale() == [], "run `uv run edulake build --codegen` and commit the result"
 
