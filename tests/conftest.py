@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 # pyspark.sql.connect (imported by GX) takes a __main__ without __spec__ or __file__ for a run of its own doctests
-# and exits the process when grpc is missing: pytest-xdist's workers have such a __main__ (make test-parallel)
+# and exits the process when grpc is missing: pytest-xdist's workers (make test) have such a __main__
 _main = sys.modules["__main__"]
 if getattr(_main, "__spec__", None) is None and not hasattr(_main, "__file__"):
     _main.__file__ = "<pytest worker>"

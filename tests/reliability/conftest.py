@@ -27,7 +27,8 @@ def pytest_sessionfinish(session, exitstatus):
     ours = [i for i in session.items if "tests/reliability/" in str(i.path)]
     whole = (all(Path(a).resolve() == Path(__file__).resolve().parent for a in session.config.args)
              and not session.config.option.markexpr and not session.config.option.keyword)  # nothing deselected
-    if support._recorded and whole and len(ours) == len(session.items):  # the whole suite alone: its cost
+    worker = hasattr(session.config, "workerinput")  # a pytest-xdist worker's clock and CPU are its share only
+    if support._recorded and whole and len(ours) == len(session.items) and not worker:  # the whole suite alone
         cpu = sum(getattr(resource.getrusage(who), f) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
                   for f in ("ru_utime", "ru_stime"))
         support.record("session", tests=len(ours), failed=session.testsfailed, wall_seconds=round(
