@@ -92,8 +92,12 @@ def test_three_feeds_at_once_lose_no_batch(full_home, reference_home, fault_sour
                   "message": "exit 0 ×3, no traceback"})
 
 
+def lake_lock_path(home: Path) -> Path:
+    return settings.Paths(home).restricted / "locks" / "lake.lock"
+
+
 def wait_for_lake_lock(home: Path, pid: int, timeout: float = 120) -> None:
-    lock = settings.Paths(home).restricted / "locks" / "lake.lock"
+    lock = lake_lock_path(home)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if lock.exists() and f"pid {pid} " in lock.read_text(errors="replace"):
@@ -108,7 +112,7 @@ def watch_exclusive_hold(home: Path) -> tuple[dict, threading.Event]:
     try, it stays a true lower bound of the release however late this thread runs under load."""
     seen = {"held_at": None}
     done = threading.Event()
-    fd = os.open(settings.Paths(home).restricted / "locks" / "lake.lock", os.O_RDONLY)
+    fd = os.open(lake_lock_path(home), os.O_RDONLY)
 
     def watch() -> None:
         try:
@@ -202,6 +206,7 @@ def test_a_spark_ingest_during_a_build_waits_or_fails_clearly(uninterrupted_spar
     before = ledger_view(home, ("health",))
     build = support.Child.start(home, "build", "--select", "stg_health__fitness_test")
     wait_for_lake_lock(home, build.proc.pid)
+    held, released = watch_exclusive_hold(home)
     late = "视力筛查_2025_110107.csv"  # a new delivery arrives while the build runs (not one the home holds)
     assert not (home / "inbox" / "health" / late).exists() and (fault_sources / "health" / late).exists()
     add_inbox(home, fault_sources, "health", [late])
@@ -212,11 +217,12 @@ def test_a_spark_ingest_during_a_build_waits_or_fails_clearly(uninterrupted_spar
     patient = support.Child.start(home, "ingest", "health", **SPARK)
     assert build.proc.poll() is None, "the build ended before the ingests started: nothing was tested"
     assert build.finish() == 0, build.text[-3000:]
-    build_done = time.monotonic()
     assert patient.finish() == 0, patient.text[-3000:]
+    assert released.wait(10) and held["held_at"] is not None
     no_traceback(patient.text)
     landed = [patient.started + t for t, line in patient.lines if "落地" in line]
-    assert landed and min(landed) >= build_done - 1.0  # it did its work only once the build had released the lake
+    # it did its work only once the build had released the lake: after the build was last seen holding it
+    assert landed and min(landed) > held["held_at"]
     after = ledger_view(home, ("health",))
     assert set(before) < set(after) and len(after) == len(before) + 1  # the new batch, and nothing else changed
     assert all(r[1] == "loaded" and r[2] == r[3] + r[4] + r[5] for r in after)
