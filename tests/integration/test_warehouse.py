@@ -50,10 +50,15 @@ def last_build() -> dict:
     return json.loads((settings.paths().warehouse_dir / "last_build.json").read_text(encoding="utf-8"))
 
 
+def last_run_results() -> dict:
+    """dbt's run_results.json of the home's last build."""
+    return json.loads((settings.paths().warehouse_dir / "dbt/target/run_results.json").read_text(encoding="utf-8"))
+
+
 def test_build_is_green_and_published(built_home):
     summary = last_build()
     assert summary["success"] and summary["fail"] == 0 and summary["error"] == 0, summary["problems"]
-    run = json.loads((settings.paths().warehouse_dir / "dbt/target/run_results.json").read_text(encoding="utf-8"))
+    run = last_run_results()
     kinds = {r["unique_id"].split(".")[0] for r in run["results"]}
     assert {"model", "seed", "snapshot", "test", "unit_test"} <= kinds
     assert settings.paths().warehouse.exists()
@@ -199,14 +204,19 @@ def test_rebuild_keeps_readers_and_history_and_generates_docs(built_home):
     assert "身高" in height and "Height" in height  # pulled from schemas/ via the generated doc blocks
 
 
-def test_failed_build_publishes_nothing(built_home, tmp_path, monkeypatch):
-    """A build that fails (here: a silver table's Delta log is corrupt) leaves the published warehouse
-    untouched. (A silver table not loaded yet is no failure: an empty view stands in for it.)"""
-    home = tmp_path / "home"
+def copy_silver_and_warehouse(home) -> None:
+    """The built home's silver and published warehouse copied into `home`, to damage there."""
     src = settings.paths()
     shutil.copytree(src.silver, settings.Paths(home).silver)
     settings.Paths(home).warehouse_dir.mkdir(parents=True)
     shutil.copy2(src.warehouse, settings.Paths(home).warehouse)
+
+
+def test_failed_build_publishes_nothing(built_home, tmp_path, monkeypatch):
+    """A build that fails (here: a silver table's Delta log is corrupt) leaves the published warehouse
+    untouched. (A silver table not loaded yet is no failure: an empty view stands in for it.)"""
+    home = tmp_path / "home"
+    copy_silver_and_warehouse(home)
     corrupt = settings.Paths(home).silver / "exam_score"
     shutil.rmtree(corrupt)
     (corrupt / "_delta_log").mkdir(parents=True)
@@ -226,10 +236,7 @@ def test_a_null_required_column_fails_its_staging_test_naming_the_column(built_h
     import pyarrow as pa
 
     home = tmp_path / "home"
-    src = settings.paths()
-    shutil.copytree(src.silver, settings.Paths(home).silver)
-    settings.Paths(home).warehouse_dir.mkdir(parents=True)
-    shutil.copy2(src.warehouse, settings.Paths(home).warehouse)
+    copy_silver_and_warehouse(home)
     school = settings.Paths(home).silver / "school"
     rows = deltalake.DeltaTable(school).to_pyarrow_table()
     at = rows.schema.get_field_index("school_name")
@@ -241,7 +248,7 @@ def test_a_null_required_column_fails_its_staging_test_naming_the_column(built_h
     assert not result.success
     assert [(n.unique_id.split(".")[2].startswith("not_null_columns_stg_reference__school"), n.failures)
             for n in result.problems] == [(True, 1)]
-    run = json.loads((settings.paths().warehouse_dir / "dbt/target/run_results.json").read_text(encoding="utf-8"))
+    run = last_run_results()
     [stored] = [r["relation_name"] for r in run["results"] if r["unique_id"] == result.problems[0].unique_id]
     con = duckdb.connect()
     con.execute(f"attach '{result.kept_failed}' as edulake (read_only)")  # the catalog dbt names it by
