@@ -6,7 +6,7 @@ export UV_LINK_MODE ?= copy
 UV := python3 -m uv
 SCALE ?= 0.01
 
-.PHONY: install system browser postgres run test test-serial lint audit clean-var
+.PHONY: install system browser postgres run test-deps test test-serial lint audit clean-var
 
 # uv from PyPI if the machine lacks it; the locked environment; Delta jars; the pseudonym key.
 # --compile-bytecode: this machine kind sets PYTHONDONTWRITEBYTECODE, so without .pyc written here every process
@@ -41,18 +41,20 @@ postgres:
 system:
 	@$(call apt_missing,chromium fonts-noto-cjk postgresql)
 
-# The suite on two processes (pytest-xdist; each file's tests stay on one process, in order), since one process
-# used one core of two. The Python environment and the Debian packages install side by side first (PyPI and bytecode
-# compiling beside apt and dpkg); then the Superset and sharing-client environments, which two processes would race
-# to create.
-test:
+# What the suite needs: the Python environment and the Debian packages, side by side (PyPI and bytecode compiling
+# beside apt and dpkg).
+test-deps:
 	@$(MAKE) --no-print-directory -j2 install system
+
+# The suite on two processes (pytest-xdist; each file's tests stay on one process, in order), since one process
+# used one core of two. The Superset and sharing-client environments are made first: two processes would race to
+# create them.
+test: test-deps
 	$(UV) run python -c "from edulake.superset import venv; from edulake.sharing import serve; venv.ensure_venv(); serve.client_python()"
 	$(UV) run pytest -q -n 2 --dist loadfile
 
 # The same suite on one process, in file order (slower; a failure's output is easier to follow).
-test-serial:
-	@$(MAKE) --no-print-directory -j2 install system
+test-serial: test-deps
 	$(UV) run pytest -q
 
 # ruff over the Python, sqlfluff (dbt templater, dbt_project/.sqlfluff) over the dbt project's SQL

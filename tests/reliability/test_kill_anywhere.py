@@ -22,7 +22,8 @@ engine's on the same home (what tests/integration/test_engine_parity.py establis
 CI: EDULAKE_FAULT_KILLS (default 30 kills that land while the run is under way: about 20 episodes, every second
 one with a second kill; a moment drawn after the run already ended is drawn again), EDULAKE_FAULT_SPARK_KILLS
 (default 6: two episodes, each stage aimed at twice; every episode costs about a minute of JVM starts) and
-EDULAKE_FAULT_BUILD_KILLS (default 2; each later kill hits the rerun of the one before, then one rerun). GX is off in these children (EDULAKE_GX=0: it only reads).
+EDULAKE_FAULT_BUILD_KILLS (default 2; each later kill hits the rerun of the one before, then one rerun). GX is off
+in these children (EDULAKE_GX=0: it only reads).
 """
 
 from __future__ import annotations
