@@ -5,8 +5,10 @@ batch, its stored results and Data Docs hold no identifier, and `edulake quality
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -117,3 +119,37 @@ def test_quality_docs_reruns_gx_on_the_loaded_batches(generated_lake, tmp_path):
         assert gx_run.docs_index().exists()
         loaded = {r.batch_id for r in support.read(ops_quality.path(), "\"table\" = 'exam.score'")}
     assert result["suite_name"] == "edulake.exam.score" and set(result["meta"][gx_run.LOAD_META]) <= loaded
+
+
+# A fresh interpreter (the test process has imported GX long since): land a roster, see whether GX's import
+# was started in the background, then load it through silver, which validates it with GX.
+PREFETCH_PROBE = """
+import json, sys
+from edulake.lake import engines, gx_run, ledger, pipeline, tables
+engine = engines.get("duckdb")
+pipeline.run_landing(engine, "enrollment")
+started = gx_run._prefetch is not None
+imported_by_landing = "great_expectations" in sys.modules and not started
+gx_run._imported()
+background = "great_expectations" in sys.modules
+pipeline.run_bronze(engine, "enrollment")
+result = pipeline.run_silver(engine, "enrollment")
+statuses = [r["status"] for r in tables.query(ledger.path(), "SELECT status FROM t")]
+print(json.dumps({"started": started, "imported_by_landing": imported_by_landing, "background": background,
+                  "errors": [str(e) for e in result.errors], "statuses": statuses}))
+"""
+
+
+@pytest.mark.parametrize("gx_on", [True, False], ids=["gx-on", "gx-off"])
+def test_an_ingest_imports_gx_in_the_background_while_landing(session_home, edulake_home, gx_on):
+    header, rows = support.rows("enrollment.roster", 3)
+    support.write_csv(settings.paths().inbox / "enrollment" / "学籍名册_2024_110101.csv", header, rows, "gbk")
+    env = {**os.environ, "EDULAKE_HOME": str(edulake_home), "EDULAKE_GX": "1" if gx_on else "0"}
+    # `python -c`: pyspark.sql.connect, which GX imports, exits such a process unless gx_run names a file for it
+    run = subprocess.run([sys.executable, "-c", PREFETCH_PROBE], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert seen["errors"] == [] and seen["statuses"] == ["loaded"]
+    assert not seen["imported_by_landing"]  # landing itself never needs GX
+    assert seen["started"] is gx_on and seen["background"] is gx_on
+    assert bool(stored_results()) is gx_on  # with GX on, silver's validation ran on the prefetched import
