@@ -70,6 +70,33 @@ def test_numbers(engine):
         [Decimal("165.3"), Decimal("165.4"), Decimal("-3.2"), Decimal("1234.5"), Decimal("0.5"), None]
 
 
+# Values near each fast path's edges: signs, zeros, spacing, separators, scales, widths, overflow, other types.
+EDGES = ["0", "7", "12", "-5", "+5", "-0", "007", "12.0", "12.00", "12.5", "-12.5", "12.", ".5", "0.5", "-0.0",
+         "1,234", "1,234.5", "12,34", "1e3", "1E3", "NaN", "inf", "Infinity", " 12", "12 ", "1_000", "0x1F",
+         "123456789", "-123456789", "1234567890", "2147483647", "9999999999", "99999999999999999999",
+         "165.34", "165.35", "225", "225.4", "225.45", "3'45\"", "3:45", "3分45秒", "60", "59.9",
+         "2024-03-05", "2024-3-5", "2024/03/05", "20240305", "2024年3月5日", "2024-02-29", "2023-02-29",
+         "0001-01-01", "0999-12-31", "9999-12-31", "12024-03-05", "2024-03-05 ", "2024-03-05T00:00",
+         "-2024-03-05", "+2024-03-05", "2024-13-01", "2024-00-10", "x", "", None]
+
+
+@pytest.mark.parametrize("parser", ["integer", "decimal_1", "decimal_0", "decimal_2", "date", "duration"])
+def test_each_parser_gives_what_its_general_path_gives(engine, parser):
+    """The parsers take a fast path (a cast) for values already in the type's own spelling and the regular
+    expressions for the rest: the two must agree on every value, on both engines."""
+    fast, general = {
+        "integer": (normalise.parse_integer, normalise.general_integer),
+        "decimal_1": (lambda c: normalise.parse_decimal(c, 1), lambda c: normalise.general_decimal(c, 1)),
+        "decimal_0": (lambda c: normalise.parse_decimal(c, 0), lambda c: normalise.general_decimal(c, 0)),
+        "decimal_2": (lambda c: normalise.parse_decimal(c, 2), lambda c: normalise.general_decimal(c, 2)),
+        "date": (normalise.parse_date, normalise.general_date),
+        "duration": (normalise.parse_duration, normalise.general_duration),
+    }[parser]
+    got, expected = evaluate(engine, EDGES, fast), evaluate(engine, EDGES, general)
+    assert got == expected, [(v, g, e) for v, g, e in zip(EDGES, got, expected, strict=True) if g != e]
+    assert any(v is not None for v in got)  # the corpus reaches each parser's values, not only its NULLs
+
+
 def test_codes_through_the_field_code_key(engine):
     std = standard.load()
     fitness_grade = std.table("health.fitness").field("grade")
