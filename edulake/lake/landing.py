@@ -174,8 +174,12 @@ def _write_landed(path: Path, tmp: Path, final: Path, batch: LandedBatch, sha: s
     if sha256_of(tmp / path.name) != sha:
         shutil.rmtree(tmp)
         raise SourceError(path.name, "文件在复制时发生变化 (file changed while being copied); retry when it is complete")
-    pq.write_table(_bronze_rows(parsed.rows, batch), tmp / ROWS,
-                   row_group_size=ROW_GROUP_ROWS, compression="snappy")
+    rows = _bronze_rows(parsed.rows, batch)
+    # statistics for the top-level columns only: the raw map's keys and values are never filtered on, Delta takes
+    # no statistics of a nested column (tables.adopt), and theirs were ~17% of the write (0.60 -> 0.50 s for 0.7 M
+    # exam rows)
+    pq.write_table(rows, tmp / ROWS, row_group_size=ROW_GROUP_ROWS, compression="snappy",
+                   write_statistics=[n for n in rows.schema.names if n != "_raw"])
     (tmp / MANIFEST).write_text(json.dumps(asdict(batch), ensure_ascii=False, indent=1), encoding="utf-8")
     faults.crash_point("landing_before_rename")
     try:
