@@ -48,48 +48,64 @@ def enabled(engine) -> bool:
     return os.environ.get("EDULAKE_GX", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-# GX's import (≈2.5-3 s of Python, once per process) started in the background when an ingest begins, so that
-# it overlaps landing and the engine's first queries (which release the GIL) instead of delaying the first
-# table's validation: a 1% change's silver took 18.5 s, 2.6 s of it importing GX (py-spy, scale 1.0). With it the
-# change's landing + bronze + silver took 20.8 and 20.8 s against 22.2 and 21.9 s (alternating runs, 2026-12-02).
-# It competes for the GIL with landing's Python: landing and bronze take ~0.4 s longer, silver ~1.9 s shorter.
+# GX's import (~2.5-3 s of Python, once per process), started in the background by the runs that will reach silver
+# (ingest, the Airflow task, a silver step), overlaps landing and the engine's first queries instead of delaying the
+# first table's validation (benchmarks/README.md, 2026-12-02).
 _prefetch: threading.Thread | None = None
+_prefetch_error: BaseException | None = None
 
 
 def prefetch(engine) -> None:
     """Start importing GX (and what the lake's GX run uses) in a daemon thread, once per process, when GX will
-    run on `engine`. validate_load waits for it; a failed import is left for validate_load to raise."""
+    run on `engine`. validate_load waits for it and, if it failed, imports again (raising the error itself)."""
     global _prefetch
     if _prefetch is not None or not enabled(engine) or "great_expectations" in sys.modules:
         return
 
-    _main_with_a_file()
-
     def load() -> None:
-        with contextlib.suppress(BaseException):
-            import duckdb_engine  # noqa: F401
-            import great_expectations  # noqa: F401
-            import sqlalchemy  # noqa: F401
+        global _prefetch_error
+        try:
+            with _main_named():
+                import duckdb_engine  # noqa: F401
+                import great_expectations  # noqa: F401
+                import sqlalchemy  # noqa: F401
 
-            from edulake.quality import suites  # noqa: F401
+                from edulake.quality import suites  # noqa: F401
+        except BaseException as e:  # kept for the log; validate_load's own import raises it again
+            _prefetch_error = e
 
     _prefetch = threading.Thread(target=load, name="gx-import", daemon=True)
     _prefetch.start()
 
 
-def _main_with_a_file() -> None:
-    """GX imports pyspark.sql.connect, which takes a `__main__` without a spec or a file (`python -c`) for its own
-    doctests and calls sys.exit(0): an ingest run so would end silently with status 0. Name a file for it."""
+@contextlib.contextmanager
+def _main_named():
+    """While GX is imported, a `__main__` without a spec or a file (`python -c`) gets a file: GX imports
+    pyspark.sql.connect, which takes such a `__main__` for a run of its own doctests and, its Spark Connect extras
+    missing here, calls sys.exit(0), so the ingest would end silently with status 0. Removed afterwards: a
+    multiprocessing spawn would try to run that file."""
     main = sys.modules.get("__main__")
-    if main is not None and getattr(main, "__spec__", None) is None and not hasattr(main, "__file__") \
-            and not hasattr(sys, "ps1"):
+    nameless = (main is not None and getattr(main, "__spec__", None) is None and not hasattr(main, "__file__")
+                and not hasattr(sys, "ps1"))
+    if nameless:
         main.__file__ = "<edulake>"
+    try:
+        yield
+    finally:
+        if nameless:
+            with contextlib.suppress(AttributeError):
+                del main.__file__
 
 
 def _imported() -> None:
-    """Wait for the background import, if one was started."""
+    """Wait for the background import, if one was started (its error, if any, goes to the log)."""
     if _prefetch is not None:
         _prefetch.join()
+        if _prefetch_error is not None:
+            import logging
+
+            logging.getLogger(__name__).warning("GX's background import failed (%r): importing it again",
+                                                _prefetch_error)
 
 
 def validate_load(engine, table: Table, program, batch_ids: list[str], always: bool = False):
@@ -100,22 +116,22 @@ def validate_load(engine, table: Table, program, batch_ids: list[str], always: b
         return None
     from edulake.lake import stopwatch
 
-    with stopwatch.timed(table.feed, "gx"), _exclusive():  # GX's import (or what is left of it) included
-        _imported()
-        _main_with_a_file()
-        import great_expectations as gx
+    with stopwatch.timed(table.feed, "gx"):  # GX's import (or what is left of it) included
+        _imported()  # before the lock: other feeds' GX runs need not wait for this process's import
+        with _main_named():
+            import great_expectations as gx
 
-        from edulake.quality import suites
-
-        ctx = context()
-        checkpoint = _checkpoint(ctx, table, suites.program_suite(program))
-        with _lent(engine):
-            result = checkpoint.run(run_id=gx.RunIdentifier(run_name=load_name(table, batch_ids),
-                                                            run_time=dt.datetime.now(dt.UTC)))
-        for key, validation in result.run_results.items():  # which batches this load was, kept with it
-            validation.meta[LOAD_META] = sorted(batch_ids)
-            ctx.validation_results_store.set(key, validation)
-            _undocumented.append((key, validation.suite_name))
+            from edulake.quality import suites
+        with _exclusive():
+            ctx = context()
+            checkpoint = _checkpoint(ctx, table, suites.program_suite(program))
+            with _lent(engine):
+                result = checkpoint.run(run_id=gx.RunIdentifier(run_name=load_name(table, batch_ids),
+                                                                run_time=dt.datetime.now(dt.UTC)))
+            for key, validation in result.run_results.items():  # which batches this load was, kept with it
+                validation.meta[LOAD_META] = sorted(batch_ids)
+                ctx.validation_results_store.set(key, validation)
+                _undocumented.append((key, validation.suite_name))
     return result
 
 

@@ -86,8 +86,6 @@ def run_landing(engine, feed: str, files: list[str | Path] | None = None,
     same process runs bronze next: a landed batch without an entry is still picked up)."""
     standard.load().feed(feed)  # unknown feed: fail before touching anything
     result = result or FeedResult(feed)
-    if files or inbox_files(feed):
-        gx_run.prefetch(engine)  # silver will need GX: its import overlaps landing
     with feed_lock(feed):
         _land_files(feed, files, on_event, result, record_landed)
     faults.crash_point("after_landing")
@@ -210,7 +208,7 @@ def run_silver(engine, feed: str, batch_ids: list[str] | None = None,
 def _silver(engine, std, feed: str, batch_ids: list[str] | None, on_event: Events, result: FeedResult) -> None:
     pending = _pending(feed, ("bronze",), batch_ids)
     if pending:
-        gx_run.prefetch(engine)  # e.g. a silver-only Airflow task: GX's import overlaps the first queries
+        gx_run.prefetch(engine)  # a silver step on its own: GX's import overlaps the first queries
     for table in std.feed(feed).tables:
         batches = [b for b in pending if b.table == table.qualified_name]
         for group in silver_groups(batches, len(table.columns)):
@@ -252,6 +250,8 @@ def ingest(feed: str, files: list[str | Path] | None = None, engine=None, on_eve
     from edulake.lineage.lake import ingest_run
 
     engine = engine if engine is not None and not isinstance(engine, str) else engines.get(engine)
+    if files or inbox_files(feed):
+        gx_run.prefetch(engine)  # silver will validate with GX: its import overlaps landing
     with ingest_run(engine, feed) as lineage:  # one OpenLineage run: landing files in, lake tables out
         result = lineage.result = run_landing(engine, feed, files, on_event, record_landed=False)
         lineage.bronzed = run_bronze(engine, feed, on_event=on_event)

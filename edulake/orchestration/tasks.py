@@ -78,7 +78,7 @@ def ingest(feed: str, work: dict) -> dict:
     One task rather than one per step: every task is its own process, and a Spark start costs 10-15 s on
     2 cores. The lake's steps resume from the ledger, so a retry of this task picks up where it stopped.
     """
-    from edulake.lake import engines, pipeline, privacy
+    from edulake.lake import engines, gx_run, pipeline, privacy
     from edulake.lineage.lake import airflow_parent, ingest_run
 
     try:
@@ -92,6 +92,8 @@ def ingest(feed: str, work: dict) -> dict:
     say = lambda message: log.info("%s", message)  # noqa: E731
     files = [item["file"] for item in work["new"]]
     # the lake's OpenLineage run, as `edulake ingest` emits it, under the Airflow task's run
+    if files:
+        gx_run.prefetch(engine)  # silver will validate with GX: its import overlaps landing
     with ingest_run(engine, feed, parent=airflow_parent()) as lineage:
         result = lineage.result = pipeline.run_landing(engine, feed, files, on_event=say)
         lineage.bronzed = pipeline.run_bronze(engine, feed, on_event=say)

@@ -91,9 +91,9 @@ def _plain_number(text: str) -> str:
 # (several per value: ~45% of the typing's operator time at scale 1.0) give exactly that cast. Everything else
 # takes the general path. canonical() is the test; tests/integration/test_lake_normalise.py holds each parser to
 # its general path on both engines.
-def canonical(text: str, sql_type: str) -> str:
+def canonical(text: str, type_sql: str) -> str:
     """SQL: the text is the type's own spelling of its value (casting it to the type and back gives it again)."""
-    return f"CAST(TRY_CAST({text} AS {sql_type}) AS VARCHAR) = {text}"
+    return f"CAST(TRY_CAST({text} AS {type_sql}) AS VARCHAR) = {text}"
 
 
 def _fast(condition: str, value: str, general: str) -> str:
@@ -120,8 +120,8 @@ def general_decimal(text: str, scale: int) -> str:
 
 
 def parse_decimal(text: str, scale: int) -> str:
-    sql_type = f"DECIMAL({DECIMAL_PRECISION},{scale})"
-    return _fast(canonical(text, sql_type), f"TRY_CAST({text} AS {sql_type})", general_decimal(text, scale))
+    decimal = f"DECIMAL({DECIMAL_PRECISION},{scale})"
+    return _fast(canonical(text, decimal), f"TRY_CAST({text} AS {decimal})", general_decimal(text, scale))
 
 
 def general_date(text: str) -> str:

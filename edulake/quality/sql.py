@@ -2,8 +2,8 @@
 sqlglot transpiles it (edulake.lake.engines.spark). Rules are written once, as these strings.
 
 Only constructs that sqlglot carries to Spark faithfully are used (checked by the parity tests):
-CASE, regexp_matches / regexp_extract, replace, translate, substring, lpad, concat_ws, TRY_CAST,
-windows, list_filter over list literals. No map literals (CASE instead), no 'g' regex flags.
+CASE, regexp_matches / regexp_extract, replace, translate, substring, lpad, concat_ws, length, LIKE, TRY_CAST
+and CAST to VARCHAR, windows, list_filter over list literals. No map literals (CASE instead), no 'g' regex flags.
 """
 
 from __future__ import annotations
