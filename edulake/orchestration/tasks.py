@@ -91,9 +91,9 @@ def ingest(feed: str, work: dict) -> dict:
         reopen_batches(feed, work["reprocess"])
     say = lambda message: log.info("%s", message)  # noqa: E731
     files = [item["file"] for item in work["new"]]
-    # the lake's OpenLineage run, as `edulake ingest` emits it, under the Airflow task's run
     if files:
         gx_run.prefetch(engine)  # silver will validate with GX: its import overlaps landing
+    # the lake's OpenLineage run, as `edulake ingest` emits it, under the Airflow task's run
     with ingest_run(engine, feed, parent=airflow_parent()) as lineage:
         result = lineage.result = pipeline.run_landing(engine, feed, files, on_event=say)
         lineage.bronzed = pipeline.run_bronze(engine, feed, on_event=say)

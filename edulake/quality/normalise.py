@@ -88,8 +88,8 @@ def _plain_number(text: str) -> str:
 
 # Fast paths. Most cells are already in the canonical form the parsers below normalise to; a value that comes
 # back unchanged from casting it to the type and back to text is in that form, and for it the regular expressions
-# (several per value: ~45% of the typing's operator time at scale 1.0) give exactly that cast. Everything else
-# takes the general path. canonical() is the test; tests/integration/test_lake_normalise.py holds each parser to
+# (up to six calls per value; typed values and their normalisation were 4.4 of the fitness table's 22.8 CPU s in
+# `checked`, scale 1.0) give exactly that cast. Everything else takes the general path. canonical() is the test; tests/integration/test_lake_normalise.py holds each parser to
 # its general path on both engines.
 def canonical(text: str, type_sql: str) -> str:
     """SQL: the text is the type's own spelling of its value (casting it to the type and back gives it again)."""
