@@ -89,8 +89,8 @@ def _plain_number(text: str) -> str:
 # Fast paths. Most cells are already in the canonical form the parsers below normalise to; a value that comes
 # back unchanged from casting it to the type and back to text is in that form, and for it the regular expressions
 # (up to six calls per value; typed values and their normalisation were 4.4 of the fitness table's 22.8 CPU s in
-# `checked`, scale 1.0) give exactly that cast. Everything else takes the general path. canonical() is the test; tests/integration/test_lake_normalise.py holds each parser to
-# its general path on both engines.
+# `checked`, scale 1.0) give exactly that cast. Everything else takes the general path. canonical() is the test;
+# tests/integration/test_lake_normalise.py holds each parser to its general path on both engines.
 def canonical(text: str, type_sql: str) -> str:
     """SQL: the text is the type's own spelling of its value (casting it to the type and back gives it again)."""
     return f"CAST(TRY_CAST({text} AS {type_sql}) AS VARCHAR) = {text}"
@@ -139,7 +139,7 @@ def parse_date(text: str) -> str:
 
 
 def general_duration(text: str) -> str:
-    """Seconds from 225 / 225.4 / 3'45" / 3'45 / 3分45秒 / 3:45."""
+    """parse_duration's regular-expression path: every spelling it accepts."""
     seconds = f"regexp_extract({text}, {lit(_SECONDS)}, 1)"
     minutes = f"regexp_extract({text}, {lit(_MIN_SEC)}, 1)"
     rest = f"regexp_extract({text}, {lit(_MIN_SEC)}, 2)"
